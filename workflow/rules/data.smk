@@ -1,0 +1,21 @@
+# Data stage (spec 1): Lorenz 63 trajectories for the train / validation / test splits.
+
+
+rule simulate_trajectories:
+    input:
+        normalisation=RESOURCES / "normalisation.json",
+    output:
+        data_file("{split}"),
+    params:
+        data=lambda wildcards: data_params(wildcards.split),
+    log:
+        logfile("data", "{split}.log"),
+    benchmark:
+        benchfile("data", "{split}.tsv")
+    wildcard_constraints:
+        split="train|validation|test",
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    script:
+        "../../scripts/simulate_trajectories.py"
