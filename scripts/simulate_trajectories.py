@@ -9,7 +9,7 @@ from ddmdyn.data import simulate_split
 from ddmdyn.io import provenance_attrs, write_netcdf
 from ddmdyn.logs import setup_logging
 
-smk = snakemake  # noqa: F821  (injected by Snakemake)
+smk = snakemake  # injected by Snakemake
 log = setup_logging(smk.log[0])
 p = dict(smk.params.data)
 

@@ -7,6 +7,7 @@ long trajectories are integrated by a compiled (numba) kernel.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numba
@@ -47,13 +48,18 @@ def lorenz63_tendency(
     return _stack([sigma * (v - u), u * (rho - w) - v, u * v - beta * w], x)
 
 
-def rk4_step(x: Array, dt: float = DT, **params: float) -> Array:
-    """One classical fourth-order Runge-Kutta step of size `dt` (model time units)."""
-    k1 = lorenz63_tendency(x, **params)
-    k2 = lorenz63_tendency(x + (0.5 * dt) * k1, **params)
-    k3 = lorenz63_tendency(x + (0.5 * dt) * k2, **params)
-    k4 = lorenz63_tendency(x + dt * k3, **params)
+def rk4(f: Callable[[Array], Array], x: Array, dt: float) -> Array:
+    """One classical fourth-order Runge-Kutta step of size `dt` for the autonomous ODE x' = f(x)."""
+    k1 = f(x)
+    k2 = f(x + (0.5 * dt) * k1)
+    k3 = f(x + (0.5 * dt) * k2)
+    k4 = f(x + dt * k3)
     return x + (dt / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+
+
+def rk4_step(x: Array, dt: float = DT, **params: float) -> Array:
+    """One RK4 step of Lorenz 63 of size `dt` (model time units); `params` = sigma, rho, beta."""
+    return rk4(lambda u: lorenz63_tendency(u, **params), x, dt)
 
 
 def integrate(x: Array, n_steps: int, dt: float = DT, **params: float) -> Array:

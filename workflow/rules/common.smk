@@ -1,10 +1,11 @@
-# Helpers shared by the rule files: paths, parameter bundles and target lists.
+# Helpers shared by all stages (paths, parameter bundles, target lists).
 # Rules stay declarative; every value a job depends on reaches it through `params:`.
 from pathlib import Path
 
 REPO = Path(workflow.basedir).parent
 RESOURCES = REPO / "resources"
 RESULTS = config["results"]
+CONDA_ENV = "../../envs/ddmdyn.yaml"
 SPLITS = ["train", "validation", "test"]
 
 

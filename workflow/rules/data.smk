@@ -6,8 +6,6 @@ rule simulate_trajectories:
         normalisation=RESOURCES / "normalisation.json",
     output:
         data_file("{split}"),
-    params:
-        data=lambda wildcards: data_params(wildcards.split),
     log:
         logfile("data", "{split}.log"),
     benchmark:
@@ -17,5 +15,9 @@ rule simulate_trajectories:
     resources:
         mem_mb=4000,
         runtime=30,
+    params:
+        data=lambda wildcards: data_params(wildcards.split),
+    conda:
+        CONDA_ENV
     script:
         "../../scripts/simulate_trajectories.py"

@@ -1,0 +1,101 @@
+"""netCDF io: atomic writes, provenance, validated reads."""
+
+import json
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from ddmdyn import data
+from ddmdyn.io import (
+    DatasetValidationError,
+    atomic_path,
+    file_checksum,
+    provenance_attrs,
+    read_dataset,
+    write_netcdf,
+)
+
+
+def _small_split():
+    return data.simulate_split(n_trajectories=2, n_steps=300, n_burn_in=100, seed=7, time_chunk=64)
+
+
+def test_round_trip_keeps_data_and_every_attribute(tmp_path):
+    ds = _small_split()
+    src = tmp_path / "input.txt"
+    src.write_text("hello")
+    prov = provenance_attrs({"a": 1, "b": [1, 2]}, inputs=[src], seeds={"data": 7}, step="test")
+    target = tmp_path / "out.nc"
+    write_netcdf(ds, target, prov)
+    back = read_dataset(target, variables={"state": ("trajectory", "time", "variable")})
+    np.testing.assert_array_equal(back["state"].values, ds["state"].values)
+    np.testing.assert_array_equal(back["time"].values, ds["time"].values)
+    for key, value in {**ds.attrs, **prov}.items():
+        np.testing.assert_array_equal(back.attrs[key], value)
+    for name in ds.variables:
+        for key, value in ds[name].attrs.items():
+            assert back[name].attrs[key] == value
+    assert json.loads(back.attrs["provenance_params"]) == {"a": 1, "b": [1, 2]}
+    checks = json.loads(back.attrs["provenance_input_checksums"])
+    assert list(checks.values()) == [file_checksum(src)]
+    assert back.attrs["provenance_git_dirty"] in {"true", "false", "unknown"}
+    assert back["state"].encoding["chunksizes"] == (1, 64, 3)
+    back.close()
+
+
+def test_interrupted_write_leaves_no_file(tmp_path, monkeypatch):
+    ds = _small_split()
+    target = tmp_path / "out.nc"
+
+    def boom(self, path, *args, **kwargs):
+        open(path, "wb").write(b"partial")
+        raise RuntimeError("killed mid-write")
+
+    monkeypatch.setattr(xr.Dataset, "to_netcdf", boom)
+    with pytest.raises(RuntimeError, match="killed"):
+        write_netcdf(ds, target, {})
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_interrupted_write_keeps_previous_version(tmp_path):
+    target = tmp_path / "f.txt"
+    target.write_text("old")
+    with pytest.raises(KeyboardInterrupt), atomic_path(target) as tmp:
+        tmp.write_text("new, half")
+        raise KeyboardInterrupt
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["f.txt"]
+
+
+def test_missing_variable_wrong_dims_and_other_config_are_named(tmp_path):
+    target = tmp_path / "out.nc"
+    write_netcdf(_small_split(), target, provenance_attrs({"n_steps": 300}))
+    with pytest.raises(DatasetValidationError, match=r"out\.nc.*missing variable 'trend'"):
+        read_dataset(target, variables={"trend": ("time",)})
+    with pytest.raises(DatasetValidationError, match=r"out\.nc.*'state' has dimensions"):
+        read_dataset(target, variables={"state": ("time", "trajectory", "variable")})
+    with pytest.raises(
+        DatasetValidationError, match=r"out\.nc.*n_steps=300.*another configuration"
+    ):
+        read_dataset(target, expected_params={"n_steps": 1000})
+    read_dataset(target, expected_params={"n_steps": 300}).close()
+    with pytest.raises(FileNotFoundError, match=r"nope\.nc"):
+        read_dataset(tmp_path / "nope.nc")
+
+
+def test_variables_without_units_are_refused_before_writing(tmp_path):
+    ds = xr.Dataset({"a": ("x", np.zeros(3))})
+    with pytest.raises(ValueError, match=r"units/long_name.*'a'"):
+        write_netcdf(ds, tmp_path / "a.nc")
+    assert not (tmp_path / "a.nc").exists()
+
+
+def test_simulated_split_is_reproducible_and_seed_dependent():
+    a, b = _small_split(), _small_split()
+    np.testing.assert_array_equal(a["state"].values, b["state"].values)
+    c = data.simulate_split(n_trajectories=2, n_steps=300, n_burn_in=100, seed=8)
+    assert not np.allclose(a["state"].values, c["state"].values)
+    assert a["state"].shape == (2, 301, 3)
+    assert a["state"].dtype == np.float32

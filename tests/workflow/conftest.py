@@ -1,0 +1,62 @@
+"""Shared fixtures for workflow tests: run Snakemake as a user would, in a scratch directory."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[2]
+TINY = ROOT / "tests" / "config" / "tiny.yaml"
+
+
+def snakemake(*args: str, workdir: Path | None = None, check: bool = True, timeout: int = 1800):
+    """Run `snakemake ARGS` from the repository root (so profiles/default applies)."""
+    cmd = [sys.executable, "-m", "snakemake", *args]
+    if workdir is not None:
+        cmd += ["--directory", str(workdir)]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"snakemake {' '.join(args)} failed ({proc.returncode}):\n"
+            f"{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}"
+        )
+    return proc
+
+
+def planned_jobs(output: str) -> dict[str, int]:
+    """Parse the 'Job stats' table of a dry run into {rule: count} (empty if nothing to do)."""
+    jobs: dict[str, int] = {}
+    in_table = False
+    for line in output.splitlines():
+        if line.startswith("Job stats:"):
+            in_table = True
+            continue
+        if in_table:
+            m = re.match(r"^(\S+)\s+(\d+)$", line.strip())
+            if m and m.group(1) != "total":
+                jobs[m.group(1)] = int(m.group(2))
+            elif line.strip().startswith("total"):
+                break
+    return jobs
+
+
+def planned_outputs(output: str) -> set[str]:
+    """Output paths of the jobs a dry run would execute."""
+    outs: set[str] = set()
+    for line in output.splitlines():
+        line = line.strip()
+        if line.startswith("output:"):
+            outs.update(p.strip() for p in line[len("output:") :].split(","))
+    return outs
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    """The whole DAG run end to end with the tiny config; returns the working directory."""
+    workdir = tmp_path_factory.mktemp("tiny")
+    snakemake("--configfile", str(TINY), "--cores", "2", workdir=workdir)
+    return workdir
