@@ -156,6 +156,7 @@ def provenance_attrs(
         "input_checksums": json.dumps(checksums, sort_keys=True),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "slurm_job_id": job_id or "none",
+        "slurm_array_job_id": os.environ.get("SLURM_ARRAY_JOB_ID", "none"),
     }
     return {PROVENANCE_PREFIX + k: v for k, v in attrs.items()}
 

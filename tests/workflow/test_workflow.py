@@ -6,7 +6,7 @@ import json
 
 import xarray as xr
 
-from .conftest import ROOT, TINY, planned_jobs, planned_outputs, snakemake
+from tests.smk import ROOT, TINY, planned_jobs, planned_outputs, snakemake
 
 
 def test_paper_dag_dry_runs(tmp_path):

@@ -9,6 +9,35 @@ CONDA_ENV = "../../envs/ddmdyn.yaml"
 SPLITS = ["train", "validation", "test"]
 
 
+PLACEHOLDER = "CHANGE_ME"
+
+
+def unresolved_site_placeholders():
+    """Resource values from a profile that still hold the CHANGE_ME placeholder."""
+    settings = workflow.resource_settings
+    scopes = {"default-resources": settings.default_resources or {}}
+    scopes.update(
+        {f"set-resources {rule}": res for rule, res in settings.overwrite_resources.items()}
+    )
+    found = []
+    for scope, resources in scopes.items():
+        for name, res in resources.items():
+            raw = getattr(res, "raw", res)
+            if PLACEHOLDER in str(raw):
+                found.append(f"{scope}: {name}={raw}")
+    return found
+
+
+def check_site_placeholders():
+    """Stop before any job is submitted while the cluster profile still has placeholders."""
+    found = unresolved_site_placeholders()
+    if found:
+        raise WorkflowError(
+            "The cluster profile still holds placeholders; edit profiles/slurm/config.yaml "
+            "(your partitions and account) before submitting:\n  " + "\n  ".join(found)
+        )
+
+
 def result(*parts):
     """A path under the results folder."""
     return str(Path(RESULTS, *parts))

@@ -1,4 +1,4 @@
-"""Shared fixtures for workflow tests: run Snakemake as a user would, in a scratch directory."""
+"""Helpers for workflow and scheduler tests: run Snakemake as a user would, parse dry runs."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).parents[1]
 TINY = ROOT / "tests" / "config" / "tiny.yaml"
 
 
@@ -52,11 +50,3 @@ def planned_outputs(output: str) -> set[str]:
         if line.startswith("output:"):
             outs.update(p.strip() for p in line[len("output:") :].split(","))
     return outs
-
-
-@pytest.fixture(scope="session")
-def tiny_run(tmp_path_factory) -> Path:
-    """The whole DAG run end to end with the tiny config; returns the working directory."""
-    workdir = tmp_path_factory.mktemp("tiny")
-    snakemake("--configfile", str(TINY), "--cores", "2", workdir=workdir)
-    return workdir
