@@ -138,6 +138,27 @@ def hellinger(
 # --------------------------------------------------------------------------------------------
 
 
+def _chunk_moments(features: Any) -> tuple[int, np.ndarray, np.ndarray]:
+    """Count, mean (d,) and centred scatter matrix (d, d) of one chunk (n, d), in float64."""
+    is_torch = hasattr(features, "detach")
+    f = features.detach().double() if is_torch else np.asarray(features, dtype=np.float64)
+    if f.ndim != 2:
+        raise ValueError(f"features must be 2-D (n, d), got {tuple(f.shape)}")
+    d = f.shape[1]
+    if f.shape[0] == 0:
+        return 0, np.zeros(d), np.zeros((d, d))
+    mean = f.mean(0)
+    if is_torch:
+        c = f - mean
+        scatter = c.T @ c
+    else:  # (d, n) C-order makes the BLAS product c c^T several times faster than c^T c
+        c = np.ascontiguousarray((f - mean).T)
+        scatter = c @ c.T
+    if is_torch:  # reduced on the tensor's own device; only (d,) and (d, d) come back
+        return f.shape[0], mean.cpu().numpy(), scatter.cpu().numpy()
+    return f.shape[0], mean, scatter
+
+
 class GaussianStatsAccumulator:
     """Streaming mean and unbiased covariance of d-dimensional features, in float64.
 
@@ -151,17 +172,16 @@ class GaussianStatsAccumulator:
         self._mean: np.ndarray | None = None
         self._scatter: np.ndarray | None = None
 
-    def update(self, features: np.ndarray) -> GaussianStatsAccumulator:
-        """Add a chunk of features of shape (n, d); returns self."""
-        f = np.asarray(features, dtype=np.float64)
-        if f.ndim != 2:
-            raise ValueError(f"features must be 2-D (n, d), got {f.shape}")
-        nb = f.shape[0]
+    def update(self, features: Any) -> GaussianStatsAccumulator:
+        """Add a chunk of features (n, d); returns self.
+
+        NumPy arrays are reduced on the CPU; torch tensors on their own device (in float64, so a
+        GPU feature network need not copy its features to the host). Only (d,) and (d, d)
+        results are kept, as NumPy float64.
+        """
+        nb, mean_b, scatter_b = _chunk_moments(features)
         if nb == 0:
             return self
-        mean_b = f.mean(axis=0)
-        c = f - mean_b
-        scatter_b = c.T @ c
         if self._mean is None:
             self.n, self._mean, self._scatter = nb, mean_b, scatter_b
             return self
@@ -222,10 +242,12 @@ def frechet_distance(
     if mu1.shape != mu2.shape or cov1.shape != cov2.shape or cov1.shape != mu1.shape * 2:
         raise ValueError("inconsistent shapes of means and covariances")
     diff = mu1 - mu2
-    covmean = scipy.linalg.sqrtm(cov1 @ cov2)
-    if not np.isfinite(covmean).all():
-        offset = np.eye(len(mu1)) * eps
-        covmean = scipy.linalg.sqrtm((cov1 + offset) @ (cov2 + offset))
+    with warnings.catch_warnings():  # singular products are expected (dead ReLU features)
+        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+        covmean = scipy.linalg.sqrtm(cov1 @ cov2)
+        if not np.isfinite(covmean).all():
+            offset = np.eye(len(mu1)) * eps
+            covmean = scipy.linalg.sqrtm((cov1 + offset) @ (cov2 + offset))
     if np.iscomplexobj(covmean):
         imag = np.abs(np.diagonal(covmean).imag).max()
         if imag > 1e-3 * max(1.0, np.abs(np.diagonal(covmean).real).max()):
@@ -328,9 +350,7 @@ def extreme_value_ratio_from_quantiles(
     return n_ext / generated.size
 
 
-def extreme_value_ratio(
-    generated: np.ndarray, reference: np.ndarray, q: float = 0.01
-) -> float:
+def extreme_value_ratio(generated: np.ndarray, reference: np.ndarray, q: float = 0.01) -> float:
     """Extreme-value ratio of generated (N, 3) against reference (M, 3) (spec 3.3, item 5).
 
     Per-dimension ``q`` and ``1 - q`` quantiles of the reference; returns the fraction of all
@@ -371,7 +391,7 @@ def _feature_stats(
 ) -> GaussianStatsAccumulator:
     acc = GaussianStatsAccumulator()
     for sl in _chunks(len(x), chunk_size):
-        acc.update(np.asarray(feature_fn(x[sl])))
+        acc.update(feature_fn(x[sl]))
     return acc
 
 
@@ -391,8 +411,8 @@ def generation_scores(
 ) -> dict[str, float]:
     """All generation scores of generated (N, 3) against reference (M, 3), with noise floors.
 
-    Keys (S in hellinger, dist_gen, dist_test, extreme, and frechet if ``feature_fn`` maps
-    (n, 3) -> (n, d) NumPy features):
+    Keys (S in hellinger, dist_gen, dist_test, extreme, and frechet if ``feature_fn`` maps a
+    NumPy chunk (n, 3) to features (n, d), NumPy or a torch tensor on any device):
     - ``S``: the paper's score, generated vs. the full reference;
     - ``S_floor``: the same score between two disjoint random reference subsets A and B of size N
       (A plays "generated", B the reference; :func:`noise_floor_subsets` with ``rng``);
@@ -438,7 +458,5 @@ def generation_scores(
         st_b = _feature_stats(sub_b, feature_fn, feature_chunk_size)
         scores["frechet"] = frechet_distance(st_gen.mean, st_gen.cov, st_ref.mean, st_ref.cov)
         scores["frechet_floor"] = frechet_distance(st_a.mean, st_a.cov, st_b.mean, st_b.cov)
-        scores["frechet_matched"] = frechet_distance(
-            st_gen.mean, st_gen.cov, st_b.mean, st_b.cov
-        )
+        scores["frechet_matched"] = frechet_distance(st_gen.mean, st_gen.cov, st_b.mean, st_b.cov)
     return scores
