@@ -1,0 +1,42 @@
+"""Data assimilation for Lorenz 63 (spec section 5): ensemble-space analysis, ensemble sources,
+EnOI / ETKF methods and cycling of many truths at once with streamed statistics."""
+
+from ddmdyn.assimilation.analysis import apply_weights, ensemble_update, ensemble_weights
+from ddmdyn.assimilation.cycling import (
+    CycledDAResult,
+    draw_initial_states,
+    ensemble_crps,
+    make_observations,
+    max_scored_cycles,
+    run_cycled_da,
+    truth_rank,
+)
+from ddmdyn.assimilation.methods import ETKF, AnalysisStep, EnOI
+from ddmdyn.assimilation.sources import (
+    CallableSource,
+    EnsembleSource,
+    GaussianCovarianceSource,
+    SigmaPointSource,
+    cycle_normals,
+)
+
+__all__ = [
+    "ETKF",
+    "AnalysisStep",
+    "CallableSource",
+    "CycledDAResult",
+    "EnOI",
+    "EnsembleSource",
+    "GaussianCovarianceSource",
+    "SigmaPointSource",
+    "apply_weights",
+    "cycle_normals",
+    "draw_initial_states",
+    "ensemble_crps",
+    "ensemble_update",
+    "ensemble_weights",
+    "make_observations",
+    "max_scored_cycles",
+    "run_cycled_da",
+    "truth_rank",
+]

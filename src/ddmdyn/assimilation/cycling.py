@@ -1,0 +1,406 @@
+"""Cycled data-assimilation experiments over many truths at once (spec 5.3, decisions 11.2, 11.4).
+
+All B truths (and all members) are advanced together; the only Python loops are over cycles and
+over the model steps inside a window. Statistics are streamed into float64 running sums, so the
+memory use does not grow with the number of cycles.
+
+Timeline: cycle k covers model steps t0 = k * obs_every ... t1 = t0 + obs_every. The state at t0
+(lead 0, the previous analysis) is integrated over the window, the window trajectory is scored at
+leads 0..obs_every against the truth, then the observation at t1 is assimilated. The first
+`n_burn_in` cycles assimilate but are not scored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from ddmdyn.assimilation.methods import AnalysisStep
+from ddmdyn.dynamics import DT, NORM_SCALE, rk4_step
+
+__all__ = [
+    "CycledDAResult",
+    "draw_initial_states",
+    "ensemble_crps",
+    "make_observations",
+    "max_scored_cycles",
+    "run_cycled_da",
+    "truth_rank",
+]
+
+ModelStep = Callable[[np.ndarray], np.ndarray]
+Observations = np.ndarray | Callable[[int], np.ndarray] | None
+
+
+# ----------------------------------------------------------------------------------------------
+# Shared inputs: observations and initial conditions (decision 11.2)
+
+
+def make_observations(
+    truth: np.ndarray,
+    obs_std: float,
+    seed: int,
+    truth_index: np.ndarray | None = None,
+) -> np.ndarray:
+    """Noisy observations y_t = x_t + obs_std * N(0, I) for every step of every truth.
+
+    The noise of truth j comes from its own stream SeedSequence([seed, j]) (j = truth_index[b],
+    default b), so it does not depend on which other truths are in the array.
+
+    Args:
+        truth: (B, T, 3) physical units.
+        obs_std: observation error std (physical units).
+    Returns:
+        float64 (B, T, 3) physical units.
+    """
+    truth = np.asarray(truth)
+    ids = np.arange(truth.shape[0]) if truth_index is None else np.asarray(truth_index)
+    out = np.empty(truth.shape, dtype=np.float64)
+    for b, j in enumerate(ids):
+        rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(j)]))
+        out[b] = truth[b] + obs_std * rng.standard_normal(truth.shape[1:])
+    return out
+
+
+def draw_initial_states(truth: np.ndarray, n_state: int, seed: int) -> np.ndarray:
+    """Initial states drawn uniformly without replacement from all pooled truth states (spec 5.3).
+
+    Draws are sequential (uniform integers, repeats rejected) and assigned member-major: draw i
+    goes to member i // B of truth i % B. Hence member 0 is the same for every n_state, so a
+    1-member method (EnOI) starts from member 0 of an ETKF's initial ensemble with the same seed.
+
+    Args:
+        truth: (B, T, 3) physical units.
+        n_state: states per truth.
+    Returns:
+        float64 (B, n_state, 3) physical units.
+    """
+    B, T = truth.shape[:2]
+    need = B * n_state
+    if need > B * T:
+        raise ValueError("more initial states requested than truth states available")
+    rng = np.random.default_rng(np.random.SeedSequence(int(seed)))
+    chosen: list[int] = []
+    seen: set[int] = set()
+    while len(chosen) < need:
+        for v in rng.integers(0, B * T, size=1024).tolist():
+            if v not in seen:
+                seen.add(v)
+                chosen.append(v)
+                if len(chosen) == need:
+                    break
+    flat = np.asarray(chosen).reshape(n_state, B).T  # (B, n_state)
+    b_idx, t_idx = np.divmod(flat, T)
+    return np.asarray(truth[b_idx, t_idx], dtype=np.float64)
+
+
+def max_scored_cycles(n_steps: int, obs_every: int, n_burn_in: int) -> int:
+    """Largest number of scored cycles with obs_every * (n_burn_in + n) <= n_steps - 1 (11.4)."""
+    return (n_steps - 1) // obs_every - n_burn_in
+
+
+# ----------------------------------------------------------------------------------------------
+# Ensemble scores
+
+
+def truth_rank(ens: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Rank of the truth in the ensemble: number of members strictly below it.
+
+    Args:
+        ens: (..., N, k); truth: (..., k).
+    Returns:
+        int64 (..., k) in 0..N.
+    """
+    return np.einsum("...nk->...k", ens < truth[..., None, :], dtype=np.int64)
+
+
+def ensemble_crps(ens: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """CRPS of the ensemble's empirical distribution, per variable (same units as the input).
+
+    CRPS = mean_i |x_i - y| - 1/(2 N^2) sum_ij |x_i - x_j|, the latter via the sorted members:
+    sum_ij |x_i - x_j| = 2 sum_k (2k - N + 1) x_(k).
+
+    Args:
+        ens: (..., N, k); truth: (..., k).
+    Returns:
+        (..., k).
+    """
+    n = ens.shape[-2]
+    skill = _member_sum(np.abs(ens - truth[..., None, :])) / n
+    coef = (2.0 * np.arange(n) - n + 1.0) / n**2
+    spread = np.einsum("...nk,n->...k", np.sort(ens, axis=-2), coef)
+    return skill - spread
+
+
+def _member_sum(a: np.ndarray) -> np.ndarray:
+    """Sum over the member axis (-2); einsum is several times faster than a middle-axis reduce."""
+    return np.einsum("...nk->...k", a)
+
+
+def _moments(ens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ensemble mean (B, 3) and (N-1)-normalised covariance (B, 3, 3); zero cov for N = 1."""
+    n = ens.shape[1]
+    mean = _member_sum(ens) / n
+    if n < 2:
+        return mean, np.zeros((*mean.shape, mean.shape[-1]))
+    Xp = ens - mean[:, None, :]
+    return mean, np.swapaxes(Xp, 1, 2) @ Xp / (n - 1)
+
+
+# ----------------------------------------------------------------------------------------------
+# Result
+
+
+@dataclass
+class CycledDAResult:
+    """Time-mean scores of a cycled DA run, per truth (leading axis B).
+
+    Normalised scores follow spec 5.3: nRMSE = sqrt(mean_k MSE_k / scale_k^2) with MSE_k the
+    time mean over scored cycles of variable k; spreads likewise from the mean (N-1)-normalised
+    ensemble variance. CRPS is averaged over cycles and of CRPS_k / scale_k over variables.
+    Physical-unit time means are kept so that scores can be re-aggregated over truths.
+    Scores are NaN when no cycle was scored; background/analysis scores are NaN in a free run.
+
+    Attributes:
+        obs_every, n_burn_in: cycling set-up; n_cycles_requested / n_cycles: scored cycles
+            asked for / used (capped to fit the truth, decision 11.4); capped: whether capped.
+        n_state: members propagated; n_background: members of the background ensemble.
+        scale: (3,) normalisation scale.
+        ana_rmse, ana_spread, bg_rmse, bg_spread, crps_bg: (B,) normalised.
+        rmse_lead, spread_lead: (B, obs_every + 1) normalised, lead 0 = previous analysis.
+        rank_hist: (B, 3, n_background + 1) int64 counts of the truth rank in the background.
+        mse_lead, var_lead: (B, obs_every + 1, 3) physical; bg_mse, bg_var, ana_mse, ana_var,
+            crps_bg_var: (B, 3) physical; cov_bg, cov_ana: (B, 3, 3) time-mean covariances.
+        final_state: (B, n_state, 3) model state after the last cycle (the last analysis).
+    """
+
+    obs_every: int
+    n_burn_in: int
+    n_cycles_requested: int
+    n_cycles: int
+    capped: bool
+    n_state: int
+    n_background: int
+    scale: np.ndarray
+    ana_rmse: np.ndarray
+    ana_spread: np.ndarray
+    bg_rmse: np.ndarray
+    bg_spread: np.ndarray
+    crps_bg: np.ndarray
+    rmse_lead: np.ndarray
+    spread_lead: np.ndarray
+    rank_hist: np.ndarray
+    mse_lead: np.ndarray
+    var_lead: np.ndarray
+    bg_mse: np.ndarray
+    bg_var: np.ndarray
+    ana_mse: np.ndarray
+    ana_var: np.ndarray
+    crps_bg_var: np.ndarray
+    cov_bg: np.ndarray
+    cov_ana: np.ndarray
+    final_state: np.ndarray
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict of all fields."""
+        return asdict(self)
+
+
+class _Accumulators:
+    """float64 running sums over scored cycles (no per-cycle storage)."""
+
+    def __init__(self, n_truth: int, n_leads: int) -> None:
+        self.count = 0
+        self.n_analysis = 0
+        self.se_lead = np.zeros((n_leads, n_truth, 3))
+        self.var_lead = np.zeros((n_leads, n_truth, 3))
+        self.bg_se = np.zeros((n_truth, 3))
+        self.ana_se = np.zeros((n_truth, 3))
+        self.crps = np.zeros((n_truth, 3))
+        self.cov_bg = np.zeros((n_truth, 3, 3))
+        self.cov_ana = np.zeros((n_truth, 3, 3))
+        self.rank_hist: np.ndarray | None = None
+
+    def add_window(self, window: np.ndarray, truth_win: np.ndarray) -> None:
+        """window (L+1, B, n, 3); truth_win (L+1, B, 3)."""
+        self.count += 1
+        n = window.shape[2]
+        mean = _member_sum(window) / n
+        self.se_lead += (mean - truth_win) ** 2
+        if n > 1:
+            dev = window - mean[..., None, :]
+            self.var_lead += np.einsum("...nk,...nk->...k", dev, dev) / (n - 1)
+
+    def add_analysis(self, step: AnalysisStep, truth_t: np.ndarray) -> None:
+        self.n_analysis += 1
+        bg = step.background
+        mean_b, cov_b = _moments(bg)
+        mean_a, cov_a = _moments(step.analysis)
+        self.bg_se += (mean_b - truth_t) ** 2
+        self.ana_se += (mean_a - truth_t) ** 2
+        self.cov_bg += cov_b
+        self.cov_ana += cov_a
+        self.crps += ensemble_crps(bg, truth_t)
+        n_b = bg.shape[1]
+        if self.rank_hist is None:
+            self.rank_hist = np.zeros((truth_t.shape[0], 3, n_b + 1), dtype=np.int64)
+        flat = self.rank_hist.reshape(-1)  # one distinct bin per (truth, variable): no clashes
+        rows = np.arange(truth_t.shape[0] * 3).reshape(-1, 3) * (n_b + 1)
+        flat[rows + truth_rank(bg, truth_t)] += 1
+
+
+def _nrmse(mse: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    return np.sqrt(np.mean(mse / scale**2, axis=-1))
+
+
+def _finalise(acc: _Accumulators, **meta: Any) -> CycledDAResult:
+    scale = meta["scale"]
+    n_truth = acc.bg_se.shape[0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = np.float64(acc.count) if acc.count else np.nan
+        a = np.float64(acc.n_analysis) if acc.n_analysis else np.nan
+        mse_lead = np.swapaxes(acc.se_lead / c, 0, 1)
+        var_lead = np.swapaxes(acc.var_lead / c, 0, 1)
+        bg_mse, ana_mse = acc.bg_se / a, acc.ana_se / a
+        cov_bg, cov_ana = acc.cov_bg / a, acc.cov_ana / a
+        bg_var = np.diagonal(cov_bg, axis1=1, axis2=2).copy()
+        ana_var = np.diagonal(cov_ana, axis1=1, axis2=2).copy()
+        crps_var = acc.crps / a
+    rank_hist = acc.rank_hist
+    if rank_hist is None:
+        rank_hist = np.zeros((n_truth, 3, meta["n_background"] + 1), dtype=np.int64)
+    return CycledDAResult(
+        ana_rmse=_nrmse(ana_mse, scale),
+        ana_spread=_nrmse(ana_var, scale),
+        bg_rmse=_nrmse(bg_mse, scale),
+        bg_spread=_nrmse(bg_var, scale),
+        crps_bg=np.mean(crps_var / scale, axis=-1),
+        rmse_lead=_nrmse(mse_lead, scale),
+        spread_lead=_nrmse(var_lead, scale),
+        rank_hist=rank_hist,
+        mse_lead=mse_lead,
+        var_lead=var_lead,
+        bg_mse=bg_mse,
+        bg_var=bg_var,
+        ana_mse=ana_mse,
+        ana_var=ana_var,
+        crps_bg_var=crps_var,
+        cov_bg=cov_bg,
+        cov_ana=cov_ana,
+        **meta,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Cycling
+
+
+def run_cycled_da(
+    method: Callable[..., AnalysisStep] | None,
+    truth: np.ndarray,
+    observations: Observations,
+    obs_every: int,
+    n_burn_in: int,
+    n_cycles: int,
+    initial_state: np.ndarray,
+    scale: np.ndarray = NORM_SCALE,
+    model_step: ModelStep | None = None,
+    truth_index: np.ndarray | None = None,
+) -> CycledDAResult:
+    """Cycle a DA method over all B truths at once and return time-mean scores (spec 5.3).
+
+    Args:
+        method: an `EnOI`/`ETKF`-like object, ``method(forecast (B, n, 3), obs (B, 3), cycle,
+            truth_index) -> AnalysisStep``; may be None for a free run.
+        truth: (B, T, 3) physical truth trajectories (float32 or float64).
+        observations: (B, T, 3) physical observations for every step (see `make_observations`),
+            or a callable ``obs(step) -> (B, 3)``, or None for a free model run (no analysis;
+            background/analysis scores are then NaN).
+        obs_every: model steps per window (observation interval).
+        n_burn_in: cycles assimilated before scoring starts.
+        n_cycles: scored cycles requested; capped so that obs_every * (n_burn_in + n_cycles)
+            <= T - 1 (decision 11.4). 0 gives a run of the burn-in only.
+        initial_state: (B, n_state, 3) physical (see `draw_initial_states`); n_state must equal
+            ``method.n_state``.
+        scale: (3,) normalisation scale of the nRMSE (default spec 1.3 NORM_SCALE).
+        model_step: one model step ``x (M, 3) -> x (M, 3)``, applied to all states of all truths
+            stacked as M = B * n_state rows; default RK4 Lorenz 63, dt 0.01.
+        truth_index: (B,) global ids of the truths, passed to the method's random streams
+            (default 0..B-1); set it when running a subset of truths.
+    Returns:
+        `CycledDAResult`.
+    """
+    truth = np.asarray(truth)
+    n_truth, n_steps = truth.shape[:2]
+    state = np.array(initial_state, dtype=np.float64)
+    if state.ndim != 3 or state.shape[0] != n_truth or state.shape[2] != truth.shape[2]:
+        raise ValueError(f"initial_state must be (B, n_state, 3), got {state.shape}")
+    if method is not None and state.shape[1] != getattr(method, "n_state", state.shape[1]):
+        raise ValueError(
+            f"initial_state has {state.shape[1]} members, method needs {method.n_state}"
+        )
+    if observations is not None and method is None:
+        raise ValueError("a method is needed when observations are given")
+    if obs_every < 1 or n_burn_in < 0 or n_cycles < 0:
+        raise ValueError("obs_every must be >= 1 and n_burn_in, n_cycles >= 0")
+    n_max = max_scored_cycles(n_steps, obs_every, n_burn_in)
+    if n_max < 0:
+        raise ValueError(
+            f"the burn-in alone ({n_burn_in} cycles of {obs_every} steps) exceeds the truth "
+            f"({n_steps} states)"
+        )
+    n_used = min(int(n_cycles), n_max)
+    step_fn = model_step if model_step is not None else partial(rk4_step, dt=DT)
+    idx = np.arange(n_truth) if truth_index is None else np.asarray(truth_index, dtype=np.int64)
+    get_obs = _obs_getter(observations)
+
+    L = int(obs_every)
+    acc = _Accumulators(n_truth, L + 1)
+    window = np.empty((L + 1, *state.shape))
+    n_background = 0
+    for k in range(n_burn_in + n_used):
+        t0 = k * L
+        window[0] = state
+        x = state.reshape(-1, state.shape[-1])  # 2-D (B * n_state, 3): less ufunc overhead
+        for lead in range(1, L + 1):
+            x = step_fn(x)
+            window[lead] = x.reshape(state.shape)
+        x = window[L].copy()
+        scored = k >= n_burn_in
+        if scored:
+            truth_win = np.swapaxes(truth[:, t0 : t0 + L + 1], 0, 1).astype(np.float64)
+            acc.add_window(window, truth_win)
+        if get_obs is None:
+            state = x
+            continue
+        step = method(x, get_obs(t0 + L), k, idx)
+        state = step.state
+        n_background = step.background.shape[1]
+        if scored:
+            acc.add_analysis(step, truth_win[L])
+
+    return _finalise(
+        acc,
+        obs_every=L,
+        n_burn_in=int(n_burn_in),
+        n_cycles_requested=int(n_cycles),
+        n_cycles=n_used,
+        capped=n_used < n_cycles,
+        n_state=state.shape[1],
+        n_background=n_background,
+        scale=np.asarray(scale, dtype=np.float64),
+        final_state=state,
+    )
+
+
+def _obs_getter(observations: Observations) -> Callable[[int], np.ndarray] | None:
+    if observations is None:
+        return None
+    if callable(observations):
+        return lambda t: np.asarray(observations(t), dtype=np.float64)
+    obs = np.asarray(observations)
+    return lambda t: obs[:, t].astype(np.float64)
