@@ -1,0 +1,328 @@
+"""Figures of DDM ensembles and data assimilation (spec 5)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import xarray as xr
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from ._common import coord_values, label_with_units, mean_std, names_along, plot_mean_band
+from .style import (
+    ANALYSIS_COLOUR,
+    ATTRACTOR_COLOUR,
+    BACKGROUND_COLOUR,
+    PAGE_WIDTH,
+    REFERENCE_COLOUR,
+    LineStyle,
+    label_panels,
+    new_figure,
+    set_suptitle,
+    styled,
+    styles_for,
+    variable_colour,
+)
+
+ENSEMBLE_PLANES = ((0, 2), (0, 1))  # x-z, then x-y
+
+
+@styled
+def fig08_ensembles_around_state(
+    sweep: xr.Dataset,
+    steps: Sequence[int] = (5, 10, 20, 40),
+    state: int = 0,
+    *,
+    test: xr.DataArray | None = None,
+    max_background: int = 20000,
+    title: str | None = "DDM ensembles around one state for several diffusion steps",
+) -> Figure:
+    """Ensemble members (x-z plane, top row; x-y plane, bottom row) around one centre state,
+    one column per diffusion step, on a grey attractor background.
+
+    Args:
+        sweep: Dataset with ``ensemble`` (diffusion_step, state, member, variable) and ``center``
+            (state, variable), physical units.
+        steps: diffusion steps to show (the nearest available step is used for each).
+        state: index along ``state`` of the centre state.
+        test: optional attractor states (n, variable), physical units, drawn as background.
+        max_background: at most this many background points (fixed random subset).
+    Returns:
+        Figure with 2 x len(steps) axes sharing the axis limits.
+    """
+    ens = sweep["ensemble"].isel(state=state).transpose("diffusion_step", "member", "variable")
+    centre = np.asarray(sweep["center"].isel(state=state).values, float)
+    var_names = names_along(ens, "variable")
+    units = ens.attrs.get("units")
+    chosen = ens.sel(diffusion_step=list(steps), method="nearest")
+    members = np.asarray(chosen.values, float)  # (steps, member, variable)
+    background = None
+    if test is not None:
+        background = np.asarray(test.transpose(..., "variable").values, float).reshape(-1, 3)
+        background = background[np.all(np.isfinite(background), axis=1)]
+        if len(background) > max_background:
+            idx = np.random.default_rng(0).choice(len(background), max_background, replace=False)
+            background = background[idx]
+    pts = np.concatenate([members.reshape(-1, 3), centre[None]], axis=0)
+    pts = pts[np.all(np.isfinite(pts), axis=1)]
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    pad = 0.1 * np.maximum(hi - lo, 1e-3) + 0.5
+    ncols = len(steps)
+    fig, axes = new_figure(2, ncols, width=PAGE_WIDTH, height=PAGE_WIDTH * 0.5 + 0.3)
+    step_values = coord_values(chosen, "diffusion_step")
+    for c in range(ncols):
+        for r, (i, j) in enumerate(ENSEMBLE_PLANES):
+            ax = axes[r, c]
+            if background is not None:
+                ax.scatter(
+                    background[:, i],
+                    background[:, j],
+                    s=0.3,
+                    color=ATTRACTOR_COLOUR,
+                    lw=0,
+                    rasterized=True,
+                    label="attractor (test data)",
+                )
+            ax.scatter(
+                members[c, :, i],
+                members[c, :, j],
+                s=6,
+                color=ANALYSIS_COLOUR,
+                alpha=0.7,
+                lw=0,
+                label="ensemble members",
+            )
+            ax.scatter(
+                centre[i],
+                centre[j],
+                s=40,
+                marker="*",
+                color="black",
+                lw=0,
+                zorder=5,
+                label="centre state",
+            )
+            ax.set_xlim(lo[i] - pad[i], hi[i] + pad[i])
+            ax.set_ylim(lo[j] - pad[j], hi[j] + pad[j])
+            ax.set_xlabel(_var_label(var_names[i], units))
+            ax.set_ylabel(_var_label(var_names[j], units))
+            ax.set_title(f"S = {step_values[c]}, {var_names[i]}-{var_names[j]}")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    legend = fig.legend(handles, labels, loc="outside lower center", ncols=3)
+    for handle in legend.legend_handles:
+        handle.set_sizes([25.0])
+    label_panels(axes.ravel())
+    set_suptitle(fig, title)
+    return fig
+
+
+def _var_label(name: str, units: str | None) -> str:
+    return name if units in (None, "", "1") else f"{name} ({units})"
+
+
+@styled
+def fig09_spread_vs_diffusion_time(
+    sweep: xr.Dataset,
+    da_sweep: xr.Dataset | None = None,
+    *,
+    title: str | None = "Ensemble statistics and assimilation skill vs. diffusion steps",
+) -> Figure:
+    """(a) ensemble spread per variable, (b) skewness (solid) and excess kurtosis (dashed) per
+    variable, (c) DA analysis / background nRMSE (solid) and spread (dashed), mean +- std over
+    truths, all against the number of diffusion steps S.
+
+    Args:
+        sweep: Dataset with ``spread``, ``skewness``, ``excess_kurtosis`` (diffusion_step,
+            variable); spread in physical units.
+        da_sweep: optional Dataset (diffusion_step, truth) with ``ana_rmse``, ``ana_spread``,
+            ``bg_rmse``, ``bg_spread`` (normalised units); panel (c) is left out without it.
+    """
+    npanel = 3 if da_sweep is not None else 2
+    fig, axes = new_figure(1, npanel, width=PAGE_WIDTH, height=2.7, sharex=True)
+    flat = axes.ravel()
+    steps = np.asarray(coord_values(sweep, "diffusion_step"), float)
+    var_names = names_along(sweep["spread"], "variable")
+    ax = flat[0]
+    spread = sweep["spread"].transpose("diffusion_step", "variable")
+    for k, v in enumerate(var_names):
+        ax.plot(steps, spread.values[:, k], color=variable_colour(v, k), marker="o", label=v)
+    ax.set_ylabel(label_with_units(sweep["spread"], "ensemble spread (std)", None))
+    ax.set_title("ensemble spread")
+    ax.legend(title="variable")
+    ax = flat[1]
+    for name, ls in (("skewness", "-"), ("excess_kurtosis", "--")):
+        if name not in sweep:
+            continue
+        da = sweep[name].transpose("diffusion_step", "variable")
+        for k, v in enumerate(var_names):
+            ax.plot(steps, da.values[:, k], color=variable_colour(v, k), ls=ls, marker=".")
+    ax.axhline(0.0, color=REFERENCE_COLOUR, lw=0.8, ls=":")
+    handles = [Line2D([], [], color="k", ls="-"), Line2D([], [], color="k", ls="--")]
+    handles.append(Line2D([], [], color=REFERENCE_COLOUR, ls=":"))
+    ax.legend(handles, ["skewness", "excess kurtosis", "Gaussian (0)"])
+    ax.set_ylabel("moment (dimensionless)")
+    ax.set_title("non-Gaussianity of the ensemble")
+    if da_sweep is not None:
+        ax = flat[2]
+        ds = da_sweep.sortby("diffusion_step")
+        s = np.asarray(ds["diffusion_step"].values, float)
+        for prefix, colour, label in (
+            ("ana", ANALYSIS_COLOUR, "analysis"),
+            ("bg", BACKGROUND_COLOUR, "background"),
+        ):
+            for kind, ls in (("RMSE", "-"), ("spread", "--")):
+                var = f"{prefix}_{kind.lower()}"
+                if var not in ds:
+                    continue
+                mean, std = mean_std(ds[var].transpose("diffusion_step", "truth"), "truth")
+                st = LineStyle(colour, ls, "o" if kind == "RMSE" else "s", f"{label} {kind}")
+                plot_mean_band(ax, s, mean.values, std.values, st, band=kind == "RMSE")
+        ax.set_ylabel(label_with_units(ds.get("ana_rmse"), "RMSE / spread", "normalised units"))
+        ax.set_title("EnOI-DDM assimilation")
+        ax.legend()
+    for ax in flat:
+        ax.set_xlabel("diffusion steps S (of 100)")
+    label_panels(flat)
+    set_suptitle(fig, title)
+    return fig
+
+
+@styled
+def fig10_rmse_spread_in_window(
+    runs: Mapping[str, xr.Dataset],
+    *,
+    title: str | None = "Error and spread within the assimilation window (mean over truths)",
+) -> Figure:
+    """RMSE (solid) and ensemble spread (dashed) vs. lead inside the window, one colour per
+    method.
+
+    Args:
+        runs: method -> run Dataset with ``rmse_lead``, ``spread_lead`` (truth, lead); lead in
+            integration steps, scores in normalised units.
+    """
+    if not runs:
+        raise ValueError("no runs given")
+    styles = styles_for(list(runs), "method")
+    fig, axes = new_figure(1, 1, width=PAGE_WIDTH * 0.8, height=3.0)
+    ax = axes[0, 0]
+    first = next(iter(runs.values()))
+    for method, run in runs.items():
+        st = styles[method]
+        lead = np.asarray(coord_values(run, "lead"), float)
+        rmse = run["rmse_lead"].transpose("truth", "lead").mean("truth", skipna=True)
+        ax.plot(lead, rmse.values, color=st.color, marker=st.marker, label=st.label)
+        if "spread_lead" in run:
+            spread = run["spread_lead"].transpose("truth", "lead").mean("truth", skipna=True)
+            ax.plot(lead, spread.values, color=st.color, ls="--", marker=st.marker, mfc="white")
+    handles, labels = ax.get_legend_handles_labels()
+    handles += [Line2D([], [], color="k", ls="-"), Line2D([], [], color="k", ls="--", mfc="w")]
+    labels += ["RMSE", "spread"]
+    fig.legend(handles, labels, loc="outside right center")
+    lead_label = label_with_units(first.get("lead"), "lead within the window", "integration steps")
+    ax.set_xlabel(lead_label)
+    ax.set_ylabel(label_with_units(first["rmse_lead"], "RMSE / spread", "normalised units"))
+    set_suptitle(fig, title)
+    return fig
+
+
+@styled
+def fig11_rmse_vs_obs_interval(
+    ds: xr.Dataset,
+    *,
+    show_spread: bool = False,
+    title: str | None = "Analysis error vs. observation interval (mean ± std over truths)",
+) -> Figure:
+    """Time-mean analysis nRMSE against the observation interval, one line per method
+    (mean +- std over truths); optionally the analysis spread dashed.
+
+    Args:
+        ds: Dataset (method, obs_every, truth) with ``ana_rmse`` and ``ana_spread`` (normalised
+            units); obs_every in integration steps.
+    """
+    methods = names_along(ds, "method")
+    styles = styles_for(methods, "method")
+    ds = ds.sortby("obs_every")
+    x = np.asarray(ds["obs_every"].values, float)
+    fig, axes = new_figure(1, 1, width=PAGE_WIDTH * 0.8, height=3.0)
+    ax = axes[0, 0]
+    rmse = ds["ana_rmse"].transpose("method", "obs_every", "truth")
+    rmse_mean, rmse_std = mean_std(rmse, "truth")
+    for k, method in enumerate(methods):
+        plot_mean_band(ax, x, rmse_mean[k].values, rmse_std[k].values, styles[method])
+    if show_spread and "ana_spread" in ds:
+        sp = ds["ana_spread"].transpose("method", "obs_every", "truth").mean("truth", skipna=True)
+        for k, method in enumerate(methods):
+            st = styles[method]
+            ax.plot(x, sp[k].values, color=st.color, ls="--", marker=st.marker, mfc="white")
+    handles, labels = ax.get_legend_handles_labels()
+    if show_spread:
+        handles += [Line2D([], [], color="k", ls="-"), Line2D([], [], color="k", ls="--")]
+        labels += ["analysis RMSE", "analysis spread"]
+    fig.legend(handles, labels, loc="outside right center")
+    ax.set_xticks(x)
+    ax.set_xlabel("observation interval (integration steps of 0.01 MTU)")
+    ax.set_ylabel(label_with_units(ds["ana_rmse"], "analysis RMSE", "normalised units"))
+    set_suptitle(fig, title)
+    return fig
+
+
+@styled
+def fig13_rank_histograms(
+    runs: Mapping[str, xr.Dataset],
+    *,
+    ncols: int = 4,
+    title: str | None = "Rank histograms of the background ensembles (all truths and variables)",
+) -> Figure:
+    """Normalised rank histogram per method (summed over truths and pooled over variables) with
+    the uniform frequency 1 / n_rank as a dashed line.
+
+    Args:
+        runs: method -> run Dataset with ``rank_histogram`` (truth, variable, rank) counts.
+    """
+    if not runs:
+        raise ValueError("no runs given")
+    methods = list(runs)
+    styles = styles_for(methods, "method")
+    ncols = min(ncols, len(methods))
+    nrows = int(np.ceil(len(methods) / ncols))
+    fig, axes = new_figure(nrows, ncols, width=PAGE_WIDTH, height=1.9 * nrows + 0.4)
+    flat = axes.ravel()
+    for ax, method in zip(flat, methods, strict=False):
+        st = styles[method]
+        counts = runs[method]["rank_histogram"].sum(("truth", "variable")).values.astype(float)
+        total = counts.sum()
+        ax.set_title(st.label)
+        ax.set_xlabel("rank of the truth")
+        ax.set_ylabel("relative frequency")
+        if total <= 0 or not np.isfinite(total):
+            ax.text(0.5, 0.5, "no ensemble ranks", ha="center", va="center", transform=ax.transAxes)
+            continue
+        freq = counts / total
+        ranks = np.arange(len(freq))
+        edge = "white" if len(freq) <= 20 else "none"
+        ax.bar(ranks, freq, width=1.0, color=st.color, alpha=0.8, edgecolor=edge, lw=0.3)
+        ax.axhline(1.0 / len(freq), color="black", ls="--", lw=0.9, label="uniform frequency")
+        ax.set_xlim(-1.0, len(freq))
+    for ax in flat[len(methods) :]:
+        ax.set_axis_off()
+    for ax in flat[: len(methods)]:
+        handles, labels = ax.get_legend_handles_labels()
+        if handles:
+            if len(flat) > len(methods):
+                flat[len(methods)].legend(handles, labels, loc="center")
+            else:
+                fig.legend(handles, labels, loc="outside lower center")
+            break
+    label_panels(flat[: len(methods)])
+    set_suptitle(fig, title)
+    return fig
+
+
+__all__ = [
+    "fig08_ensembles_around_state",
+    "fig09_spread_vs_diffusion_time",
+    "fig10_rmse_spread_in_window",
+    "fig11_rmse_vs_obs_interval",
+    "fig13_rank_histograms",
+]
