@@ -1,0 +1,255 @@
+"""Surrogate model, gradient training and the one-pass ridge fit (spec 4.1, 4.3).
+
+A surrogate predicts the normalised increment g(x) with x_{t+dt} ~= x_t + g(x_t). Training
+options, as in the paper:
+- from-scratch networks: backbone and ``LinearHead`` trained jointly with Adam (lr 5e-5);
+- ``MLPHead`` on a frozen backbone: Adam on the head only;
+- ridge head on a frozen backbone: one streaming pass of sufficient statistics, one solve.
+
+Batch order and target corruption are seeded by the ``PairSampler`` (batches are a pure function
+of the step), weight initialisation by ``build_surrogate``; so a run is reproducible and can
+resume at any step from a state dict (``resume`` / ``checkpoint_fn``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ddmdyn.surrogate.backbones import build_backbone, freeze
+from ddmdyn.surrogate.heads import build_head
+from ddmdyn.surrogate.pairs import PairSampler
+from ddmdyn.surrogate.ridge import RidgeAccumulator
+
+__all__ = [
+    "SurrogateModel",
+    "TrainHistory",
+    "build_surrogate",
+    "evaluate",
+    "fit_ridge",
+    "train_surrogate",
+]
+
+
+class SurrogateModel(nn.Module):
+    """head(backbone(x)): normalised states (B, 3) -> predicted normalised increments (B, 3)."""
+
+    def __init__(self, backbone: nn.Module, head: nn.Module) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.head = head
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.backbone(x))
+
+    def step(self, x: torch.Tensor) -> torch.Tensor:
+        """One surrogate time step: x + g(x)."""
+        return x + self(x)
+
+    def n_trainable(self) -> int:
+        """Number of parameters with requires_grad."""
+        return sum(p.numel() for p in self.parameters() if p.requires_grad)
+
+
+def build_surrogate(
+    backbone_kind: str,
+    head_kind: str,
+    backbone_params: dict[str, Any] | None = None,
+    head_params: dict[str, Any] | None = None,
+    seed: int = 0,
+) -> SurrogateModel:
+    """Backbone + trainable head with weights initialised under ``torch.manual_seed(seed)``.
+
+    The global RNG state is restored afterwards. ``head_kind`` is ``linear`` or ``mlp``; ridge
+    heads come from ``fit_ridge``.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))
+        backbone = build_backbone(backbone_kind, **(backbone_params or {}))
+        head = build_head(head_kind, backbone.n_features, **(head_params or {}))
+    return SurrogateModel(backbone, head)
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    batch_size: int = 16384,
+    device: torch.device | str | None = None,
+) -> tuple[float, float]:
+    """MSE and MAE of ``model(x)`` against increments y (N, 3), averaged over all elements.
+
+    Accumulated in float64 over chunks of ``batch_size``; model evaluated in eval mode on
+    ``device`` (default: the device of the model's first parameter or buffer, else x's).
+    """
+    device = torch.device(device) if device is not None else _model_device(model, x.device)
+    was_training = model.training
+    model.eval()
+    sse = torch.zeros((), dtype=torch.float64, device=device)
+    sae = torch.zeros((), dtype=torch.float64, device=device)
+    for lo in range(0, x.shape[0], batch_size):
+        xb = x[lo : lo + batch_size].to(device)
+        err = (model(xb) - y[lo : lo + batch_size].to(device)).to(torch.float64)
+        sse += err.square().sum()
+        sae += err.abs().sum()
+    model.train(was_training)
+    n = max(1, y.numel())
+    return float(sse) / n, float(sae) / n
+
+
+def _model_device(model: nn.Module, default: torch.device) -> torch.device:
+    for t in (*model.parameters(), *model.buffers()):
+        return t.device
+    return default
+
+
+@dataclass
+class TrainHistory:
+    """Per-validation record: step, mean train loss since the last record, val MSE and MAE."""
+
+    step: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_mae: list[float] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, list]:
+        return asdict(self)
+
+
+def train_surrogate(
+    model: SurrogateModel,
+    sampler: PairSampler,
+    n_steps: int,
+    batch_size: int = 16384,
+    *,
+    lr: float = 5e-5,
+    train_backbone: bool = True,
+    val_pairs: tuple[torch.Tensor, torch.Tensor] | None = None,
+    val_every: int = 500,
+    val_batch_size: int = 16384,
+    device: torch.device | str | None = None,
+    log: Callable[[dict[str, float]], None] | None = None,
+    resume: dict[str, Any] | None = None,
+    checkpoint_fn: Callable[[dict[str, Any]], None] | None = None,
+) -> TrainHistory:
+    """Train with Adam on the MSE of the increments; the model keeps its last weights.
+
+    Args:
+        model: surrogate; moved to ``device`` in place.
+        sampler: training pairs; batch k is ``sampler.batch(k, batch_size)`` (seeded).
+        n_steps: total optimiser steps (a resumed run continues up to this number).
+        batch_size: pairs per step (capped at the number of pairs, as the paper).
+        lr: Adam learning rate (default betas, no schedule, no weight decay).
+        train_backbone: True = joint training of backbone and head; False = backbone frozen
+            (eval mode, no gradient), only the head's parameters are optimised.
+        val_pairs: (x, y) validation inputs and increments; evaluated every ``val_every`` steps
+            and after the last step.
+        log: called with each history record (dict) when it is made.
+        resume: a state dict produced by ``checkpoint_fn`` to continue from.
+        checkpoint_fn: called at each validation with {"model", "optimizer", "step", "history"}.
+    Returns:
+        TrainHistory of the validations.
+    """
+    device = torch.device(device) if device is not None else sampler.device
+    model.to(device)
+    if train_backbone:
+        model.train()
+        params = [p for p in model.parameters() if p.requires_grad]
+    else:
+        freeze(model.backbone)
+        model.head.train()
+        params = [p for p in model.head.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("nothing to train: no parameter requires grad")
+    opt = torch.optim.Adam(params, lr=lr)
+    history = TrainHistory()
+    start = 0
+    if resume is not None:
+        model.load_state_dict(resume["model"])
+        opt.load_state_dict(resume["optimizer"])
+        history = TrainHistory(**resume["history"])
+        start = int(resume["step"])
+
+    def record(step: int, loss_sum: torch.Tensor, n_loss: int) -> None:
+        train_loss = float(loss_sum) / max(1, n_loss)
+        val_mse, val_mae = math.nan, math.nan
+        if val_pairs is not None:
+            val_mse, val_mae = evaluate(model, *val_pairs, batch_size=val_batch_size, device=device)
+            model.train(train_backbone)
+            model.head.train()
+        history.step.append(step)
+        history.train_loss.append(train_loss)
+        history.val_loss.append(val_mse)
+        history.val_mae.append(val_mae)
+        if log is not None:
+            log({"step": step, "train_loss": train_loss, "val_loss": val_mse, "val_mae": val_mae})
+        if checkpoint_fn is not None:
+            checkpoint_fn(
+                {
+                    "model": model.state_dict(),
+                    "optimizer": opt.state_dict(),
+                    "step": step,
+                    "history": history.as_dict(),
+                }
+            )
+
+    loss_sum = torch.zeros((), device=device)
+    n_loss = 0
+    for step in range(start, int(n_steps)):
+        x, y = sampler.batch(step, batch_size)
+        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        if train_backbone:
+            pred = model(x)
+        else:
+            with torch.no_grad():
+                h = model.backbone(x)
+            pred = model.head(h)
+        loss = F.mse_loss(pred, y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        loss_sum += loss.detach()
+        n_loss += 1
+        done = step + 1
+        if done % val_every == 0 or done == n_steps:
+            record(done, loss_sum, n_loss)
+            loss_sum.zero_()
+            n_loss = 0
+    model.eval()
+    return history
+
+
+@torch.no_grad()
+def fit_ridge(
+    backbone: nn.Module,
+    sampler: PairSampler,
+    batch_size: int = 16384,
+    *,
+    l2: float = 1e-4,
+    max_batches: int | None = None,
+    device: torch.device | str | None = None,
+) -> SurrogateModel:
+    """Frozen backbone + ridge head from one streaming pass over the sampler's pairs.
+
+    Pairs are visited once in id order (corruption applied if the sampler has any); at most
+    ``max_batches`` batches. Statistics are float64 on ``device``; the head is solved once.
+    """
+    device = torch.device(device) if device is not None else sampler.device
+    backbone = freeze(backbone).to(device)
+    acc = RidgeAccumulator(backbone.n_features, 3, device=device)
+    n_batches = sampler.batches_per_epoch(batch_size)
+    if max_batches is not None:
+        n_batches = min(n_batches, int(max_batches))
+    for step in range(n_batches):
+        x, y = sampler.batch(step, batch_size, shuffle=False)
+        x = x.to(device, non_blocking=True)
+        acc.update(backbone(x), y.to(device, non_blocking=True))
+    head = acc.solve(l2).to(device)
+    return SurrogateModel(backbone, head).eval()
