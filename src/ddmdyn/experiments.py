@@ -30,7 +30,8 @@ class SurrogateConfiguration:
     """One surrogate experiment of spec 4.4.
 
     Attributes:
-        backbone: dense | residual | polynomial | random_fourier | pretrained | pretrained_untrained
+        backbone: dense | dense_residual | polynomial | random_fourier | pretrained |
+            pretrained_untrained
         head: ridge (closed form), mlp (frozen backbone) or joint (backbone trained with a
             linear head from scratch).
         options: backbone options (widths, n_features, degree, times).
@@ -55,7 +56,7 @@ SURROGATE_CONFIGURATIONS: dict[str, SurrogateConfiguration] = {
     "dense_shallow": SurrogateConfiguration("dense", "joint", (("widths", (256,)),)),
     "dense_two": SurrogateConfiguration("dense", "joint", (("widths", (256, 256)),)),
     "dense_three": SurrogateConfiguration("dense", "joint", (("widths", (256, 256, 256)),)),
-    "dense_residual_three": SurrogateConfiguration("residual", "joint", (("n_blocks", 3),)),
+    "dense_residual_three": SurrogateConfiguration("dense_residual", "joint", (("n_blocks", 3),)),
     "poly_linear": SurrogateConfiguration("polynomial", "ridge", (("degree", 4),)),
     "rff_linear": SurrogateConfiguration("random_fourier", "ridge", (("n_features", 1536),)),
     "rff_linear_256": SurrogateConfiguration("random_fourier", "ridge", (("n_features", 256),)),

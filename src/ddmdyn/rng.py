@@ -19,7 +19,7 @@ import math
 
 import torch
 
-__all__ = ["counter_normal", "counter_uniform", "hash32"]
+__all__ = ["CounterKey", "counter_key", "counter_normal", "counter_uniform", "hash32"]
 
 _MASK32 = 0xFFFFFFFF
 _C1 = 0x7FEB352D
@@ -64,17 +64,55 @@ def _absorb(h: torch.Tensor, word: torch.Tensor, position: int) -> torch.Tensor:
     return hash32(h ^ hash32((word + salt) & _MASK32))
 
 
-def _key_hash(seed: int, keys: tuple[int | torch.Tensor, ...], device) -> torch.Tensor:
+class CounterKey:
+    """A hashed key prefix (seed, keys...); extend it with further keys, then draw numbers.
+
+    ``counter_key(seed, a, b).extend(c).normal(n)`` equals ``counter_normal(seed, a, b, c, n=n)``;
+    hashing a long-lived prefix once (e.g. sample ids) and extending it per step saves work.
+    """
+
+    def __init__(self, h: torch.Tensor, n_words: int) -> None:
+        self.h = h
+        self.n_words = n_words
+
+    @property
+    def device(self) -> torch.device:
+        return self.h.device
+
+    def extend(self, *keys: int | torch.Tensor) -> CounterKey:
+        """New prefix with `keys` appended (tensor keys broadcast against the prefix)."""
+        h, pos = self.h, self.n_words
+        for k in keys:
+            kt = _as_key(k, h.device)
+            h = _absorb(h, kt & _MASK32, pos)
+            h = _absorb(h, (kt >> 32) & _MASK32, pos + 1)
+            pos += 2
+        return CounterKey(h, pos)
+
+    def index(self, rows: torch.Tensor) -> CounterKey:
+        """Rows of a 1-D prefix (e.g. the active samples), as a new prefix."""
+        return CounterKey(self.h[rows], self.n_words)
+
+    def uniform(self, n: int, stream: int = 0) -> torch.Tensor:
+        """Uniforms in (0, 1), float64, shape h.shape + (n,)."""
+        return (_component_bits(self.h, n, stream).to(torch.float64) + 0.5) * (1.0 / 2**32)
+
+    def normal(self, n: int, dtype=torch.float32) -> torch.Tensor:
+        """Standard normals (Box-Muller, cosine branch), shape h.shape + (n,)."""
+        j = torch.arange(2 * n, dtype=torch.int64, device=self.h.device)  # word 2j + stream
+        bits = hash32(self.h.unsqueeze(-1) ^ hash32((j + 0x2545F491) & _MASK32))
+        u = (bits.to(torch.float64) + 0.5) * (1.0 / 2**32)
+        u1, u2 = u[..., 0::2], u[..., 1::2]
+        return (torch.sqrt(-2.0 * torch.log(u1)) * torch.cos(_TWO_PI * u2)).to(dtype)
+
+
+def counter_key(seed: int, *keys: int | torch.Tensor, device=None) -> CounterKey:
+    """Hash (seed, keys...) into a `CounterKey`; device defaults to the first tensor key's."""
     tensor_keys = [k for k in keys if isinstance(k, torch.Tensor)]
     if device is None:
         device = tensor_keys[0].device if tensor_keys else torch.device("cpu")
-    device = torch.device(device)
-    h = torch.tensor(0x1B873593, dtype=torch.int64, device=device)
-    for pos, k in enumerate((seed, *keys)):
-        kt = _as_key(k, device)
-        h = _absorb(h, kt & _MASK32, 2 * pos)
-        h = _absorb(h, (kt >> 32) & _MASK32, 2 * pos + 1)
-    return h
+    h = torch.tensor(0x1B873593, dtype=torch.int64, device=torch.device(device))
+    return CounterKey(h, 0).extend(seed, *keys)
 
 
 def _component_bits(h: torch.Tensor, n: int, stream: int) -> torch.Tensor:
@@ -92,9 +130,7 @@ def counter_uniform(
     ``seed`` and each key are integers (Python ints or integer tensors, which broadcast against each
     other). ``stream`` selects one of two independent sub-streams (used by Box-Muller).
     """
-    h = _key_hash(seed, keys, device)
-    bits = _component_bits(h, n, stream)
-    return (bits.to(torch.float64) + 0.5) * (1.0 / 2**32)
+    return counter_key(seed, *keys, device=device).uniform(n, stream)
 
 
 def counter_normal(
@@ -114,8 +150,4 @@ def counter_normal(
         Tensor of shape broadcast(keys) + (n,) with i.i.d. N(0, 1) entries; component j does not
         depend on n. The magnitude is bounded by sqrt(2 ln 2**33) ~= 6.8.
     """
-    h = _key_hash(seed, keys, device)
-    u1 = (_component_bits(h, n, 0).to(torch.float64) + 0.5) * (1.0 / 2**32)
-    u2 = (_component_bits(h, n, 1).to(torch.float64) + 0.5) * (1.0 / 2**32)
-    out = torch.sqrt(-2.0 * torch.log(u1)) * torch.cos(_TWO_PI * u2)
-    return out.to(dtype)
+    return counter_key(seed, *keys, device=device).normal(n, dtype)

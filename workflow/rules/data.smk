@@ -12,12 +12,12 @@ rule simulate_trajectories:
         benchfile("data", "{split}.tsv")
     wildcard_constraints:
         split="train|validation|test",
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=4000,
         runtime=30,
     params:
         data=lambda wildcards: data_params(wildcards.split),
-    conda:
-        CONDA_ENV
     script:
         "../../scripts/simulate_trajectories.py"

@@ -1,0 +1,59 @@
+"""Rules train_surrogate / fit_surrogate: one surrogate (study, point, configuration, seed)."""
+
+from ddmdyn.data import load_states
+from ddmdyn.diffusion.checkpoint import load_diffusion_model
+from ddmdyn.io import provenance_attrs
+from ddmdyn.logs import setup_logging
+from ddmdyn.runtime import resolve_device, set_threads
+from ddmdyn.surrogate.experiment import TrainingSettings, make_spec, save_surrogate, train_or_fit
+
+smk = snakemake  # injected by Snakemake
+log = setup_logging(smk.log[0])
+p = dict(smk.params.surrogate)
+set_threads(smk.threads)
+device = resolve_device(smk.config["device"])
+
+expect = smk.params.data
+train = load_states(smk.input.train, expected_params=expect["train"])
+val = load_states(smk.input.validation, expected_params=expect["validation"])
+network = None
+if "diffusion_model" in smk.input.keys():
+    network = load_diffusion_model(smk.input.diffusion_model, p["weights"], device).network
+spec = make_spec(
+    p["configuration"],
+    p["seed"],
+    p["mlp_hidden"],
+    network_hparams=None if network is None else dict(network.hparams),
+)
+t = p["training"]
+settings = TrainingSettings(
+    n_steps=t["n_steps"],
+    batch_size=t["batch_size"],
+    learning_rate=t["learning_rate"],
+    val_every=t["val_every"],
+    val_pairs=t["val_pairs"],
+    ridge_batch_size=t["ridge_batch_size"],
+    ridge_l2=t["ridge_l2"],
+)
+log.info("surrogate %s: %s", smk.wildcards, p)
+model, history = train_or_fit(
+    spec,
+    train,
+    val,
+    dt=p["dt"],
+    seed=p["seed"],
+    settings=settings,
+    device=device,
+    n_train_samples=p["n_train_samples"],
+    corruption=p["corruption"],
+    network=network,
+    log=log.info,
+)
+prov = provenance_attrs(p, inputs=list(smk.input), seeds=p["seed"], step=smk.rule)
+save_surrogate(
+    smk.output.model,
+    model,
+    spec,
+    extra={"params_json": prov["provenance_params"], "history": history},
+)
+log.info("wrote %s (%d trainable parameters)", smk.output.model, model.n_trainable())

@@ -1,0 +1,189 @@
+# Ensembles and cycled data assimilation (spec 5): the diffusion-time sweep, grid tuning on the
+# training truths, test runs, the spread and observation-interval sweeps, the scores table.
+
+
+rule ensemble_sweep:
+    input:
+        model=main_diffusion_model(),
+        test=data_file("test"),
+    output:
+        result("ensembles", "diffusion_time_sweep.nc"),
+    log:
+        logfile("ensembles", "diffusion_time_sweep.log"),
+    benchmark:
+        benchfile("ensembles", "diffusion_time_sweep.tsv")
+    conda:
+        CONDA_ENV
+    threads: config["ensembles"]["threads"]
+    resources:
+        gpu=1,
+        mem_mb=8000,
+    params:
+        ensembles=config["ensembles"],
+        weights=config["diffusion"]["weights"],
+        data=data_expectation("test"),
+    script:
+        "../../scripts/ensemble_sweep.py"
+
+
+rule da_tune:
+    input:
+        truth=data_file("train"),
+        static_cov=RESOURCES / "static_covariance.yaml",
+    output:
+        da_tuning_file("{obs_every}", "{method}", "{value}"),
+    log:
+        logfile("assimilation", "tuning", "obs{obs_every}", "{method}", "{value}.log"),
+    wildcard_constraints:
+        method="|".join(STATIC_DA_METHODS),
+        obs_every=r"\d+",
+    conda:
+        CONDA_ENV
+    threads: config["assimilation"]["threads"]
+    resources:
+        mem_mb=4000,
+    params:
+        da=lambda wildcards: da_tuning_params(wildcards),
+        data=data_expectation("train"),
+    script:
+        "../../scripts/run_assimilation.py"
+
+
+use rule da_tune as da_tune_diffusion with:
+    input:
+        truth=data_file("train"),
+        static_cov=RESOURCES / "static_covariance.yaml",
+        model=main_diffusion_model(),
+    wildcard_constraints:
+        method="|".join(DIFFUSION_DA_METHODS),
+        obs_every=r"\d+",
+    resources:
+        gpu=1,
+        mem_mb=8000,
+
+
+rule da_select:
+    input:
+        runs=da_tuning_inputs,
+    output:
+        da_tuned_file("{obs_every}", "{method}"),
+    log:
+        logfile("assimilation", "tuned", "obs{obs_every}", "{method}.log"),
+    wildcard_constraints:
+        obs_every=r"\d+",
+    conda:
+        CONDA_ENV
+    params:
+        grid=lambda wildcards: da_grid(wildcards.method),
+        authors=lambda wildcards: authors_value(wildcards.method, wildcards.obs_every),
+    script:
+        "../../scripts/select_tuned.py"
+
+
+rule da_run:
+    input:
+        unpack(da_run_inputs),
+    output:
+        da_run_file("{obs_every}", "{method}"),
+    log:
+        logfile("assimilation", "runs", "obs{obs_every}", "{method}.log"),
+    benchmark:
+        benchfile("assimilation", "runs", "obs{obs_every}", "{method}.tsv")
+    wildcard_constraints:
+        method="|".join(STATIC_DA_METHODS),
+        obs_every=r"\d+",
+    conda:
+        CONDA_ENV
+    threads: config["assimilation"]["threads"]
+    resources:
+        mem_mb=8000,
+    params:
+        da=lambda wildcards: da_run_params(wildcards),
+        data=data_expectation("test"),
+    script:
+        "../../scripts/run_assimilation.py"
+
+
+use rule da_run as da_run_diffusion with:
+    wildcard_constraints:
+        method="|".join(DIFFUSION_DA_METHODS),
+        obs_every=r"\d+",
+    resources:
+        gpu=1,
+        mem_mb=8000,
+
+
+rule da_spread_run:
+    input:
+        truth=data_file("test"),
+        static_cov=RESOURCES / "static_covariance.yaml",
+        model=main_diffusion_model(),
+    output:
+        result("assimilation", "spread", "S{step}.nc"),
+    log:
+        logfile("assimilation", "spread", "S{step}.log"),
+    benchmark:
+        benchfile("assimilation", "spread", "S{step}.tsv")
+    wildcard_constraints:
+        step=r"\d+",
+    conda:
+        CONDA_ENV
+    threads: config["assimilation"]["threads"]
+    resources:
+        gpu=1,
+        mem_mb=8000,
+    params:
+        da=lambda wildcards: da_spread_params(wildcards.step),
+        data=data_expectation("test"),
+    script:
+        "../../scripts/run_assimilation.py"
+
+
+rule da_spread_sweep:
+    input:
+        runs=da_spread_files(),
+    output:
+        result("assimilation", "spread_sweep.nc"),
+    log:
+        logfile("assimilation", "spread_sweep.log"),
+    conda:
+        CONDA_ENV
+    params:
+        steps=config["assimilation"]["spread_sweep"]["diffusion_steps"],
+    script:
+        "../../scripts/collect_assimilation.py"
+
+
+rule da_obs_interval_sweep:
+    input:
+        runs=da_obs_interval_files(),
+    output:
+        result("assimilation", "obs_interval_sweep.nc"),
+    log:
+        logfile("assimilation", "obs_interval_sweep.log"),
+    conda:
+        CONDA_ENV
+    params:
+        methods=config["assimilation"]["obs_interval_sweep"]["methods"],
+        obs_every=config["assimilation"]["obs_interval_sweep"]["obs_every"],
+    script:
+        "../../scripts/collect_assimilation.py"
+
+
+rule da_table:
+    input:
+        runs=da_table_files(),
+    output:
+        netcdf=result("tables", "assimilation_scores.nc"),
+        csv=result("tables", "assimilation_scores.csv"),
+        markdown=result("tables", "assimilation_scores.md"),
+    log:
+        logfile("tables", "assimilation_scores.log"),
+    conda:
+        CONDA_ENV
+    params:
+        methods=config["assimilation"]["methods"],
+        obs_every=config["assimilation"]["obs_every"],
+        authors=authors_values_at(config["assimilation"]["obs_every"]),
+    script:
+        "../../scripts/collect_assimilation.py"

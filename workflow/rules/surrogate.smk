@@ -1,0 +1,107 @@
+# Surrogate stage (spec 4): every (study, point, configuration, seed) is trained or fitted once
+# and evaluated by roll-outs. Studies: main (the table), samples, corruption, timestep,
+# representation. Network surrogates request a GPU; ridge fits run on CPU.
+
+
+rule train_surrogate:
+    input:
+        unpack(surrogate_inputs),
+    output:
+        model=surrogate_model("{study}", "{point}", "{configuration}", "{seed}"),
+    log:
+        logfile(
+            "surrogate", "{study}", "{point}", "{configuration}", "{seed}_train.log"
+        ),
+    benchmark:
+        benchfile(
+            "surrogate", "{study}", "{point}", "{configuration}", "{seed}_train.tsv"
+        )
+    wildcard_constraints:
+        configuration="|".join(NETWORK_SURROGATES),
+        seed=r"\d+",
+    conda:
+        CONDA_ENV
+    threads: config["surrogate"]["threads"]
+    resources:
+        gpu=1,
+        mem_mb=16000,
+    params:
+        surrogate=lambda wildcards: surrogate_params(wildcards),
+        data=data_expectation("train", "validation"),
+    script:
+        "../../scripts/train_surrogate.py"
+
+
+use rule train_surrogate as fit_surrogate with:
+    wildcard_constraints:
+        configuration="|".join(RIDGE_SURROGATES),
+        seed=r"\d+",
+    resources:
+        mem_mb=16000,
+
+
+rule evaluate_surrogate:
+    input:
+        model=surrogate_model("{study}", "{point}", "{configuration}", "{seed}"),
+        test=data_file("test"),
+    output:
+        surrogate_rollout("{study}", "{point}", "{configuration}", "{seed}"),
+    log:
+        logfile(
+            "surrogate", "{study}", "{point}", "{configuration}", "{seed}_rollout.log"
+        ),
+    benchmark:
+        benchfile(
+            "surrogate", "{study}", "{point}", "{configuration}", "{seed}_rollout.tsv"
+        )
+    wildcard_constraints:
+        seed=r"\d+",
+    conda:
+        CONDA_ENV
+    threads: config["surrogate"]["threads"]
+    resources:
+        gpu=1,
+        mem_mb=16000,
+    params:
+        surrogate=lambda wildcards: surrogate_params(wildcards),
+        evaluation=config["surrogate"]["evaluation"]["max_starts"],
+        data=data_expectation("test"),
+    script:
+        "../../scripts/evaluate_surrogate.py"
+
+
+rule surrogate_table:
+    input:
+        runs=surrogate_main_rollouts(),
+    output:
+        netcdf=result("tables", "surrogate_scores.nc"),
+        csv=result("tables", "surrogate_scores.csv"),
+        markdown=result("tables", "surrogate_scores.md"),
+    log:
+        logfile("tables", "surrogate_scores.log"),
+    conda:
+        CONDA_ENV
+    params:
+        configurations=config["surrogate"]["configurations"],
+        seeds=config["surrogate"]["seeds"],
+    script:
+        "../../scripts/collect_surrogate.py"
+
+
+rule surrogate_study:
+    input:
+        runs=lambda wildcards: surrogate_study_rollouts(wildcards.study),
+    output:
+        result("surrogate", "scaling_{study}.nc"),
+    log:
+        logfile("surrogate", "scaling_{study}.log"),
+    wildcard_constraints:
+        study="samples|corruption|timestep|representation",
+    conda:
+        CONDA_ENV
+    params:
+        points=lambda wildcards: surrogate_study_points(wildcards.study),
+        configurations=lambda wildcards: surrogate_study_configurations(wildcards.study),
+        seeds=lambda wildcards: surrogate_study_seeds(wildcards.study),
+    script:
+        "../../scripts/collect_surrogate.py"
