@@ -17,7 +17,7 @@ if smk.rule == "surrogate_table":
         over="seed",
         outputs=smk.output,
         provenance=prov,
-        title=f"Surrogate scores (normalised units), mean ± std over seeds {list(smk.params.seeds)}",
+        title=f"Surrogate scores (normalised), mean ± std over seeds {list(smk.params.seeds)}",
     )
 else:
     study = smk.wildcards.study

@@ -50,28 +50,47 @@ class NoiseSchedule:
         """beta_t = 1 - alpha_bar[t]/alpha_bar[t-1] for t = 1..T, float64 (T,)."""
         return 1.0 - self.alpha_bar[1:] / self.alpha_bar[:-1]
 
-    def _gather(self, table: torch.Tensor, t, device, dtype) -> torch.Tensor:
+    def table(self, kind: str, device=None, dtype=torch.float32) -> torch.Tensor:
+        """Full (T+1,) table of 'alpha_bar', 'alpha' or 'sigma' on device/dtype (cached)."""
+        key = (kind, str(torch.device(device or "cpu")), dtype)
+        cache = self.__dict__.setdefault("_cache", {})
+        if key not in cache:
+            if kind == "alpha_bar":
+                tab = self.alpha_bar
+            elif kind == "alpha":
+                tab = self.alpha_bar.sqrt()
+            elif kind == "sigma":
+                tab = (1.0 - self.alpha_bar).sqrt()
+            else:
+                raise ValueError(f"unknown table {kind!r}")
+            cache[key] = tab.to(device=device or "cpu", dtype=dtype)
+        return cache[key]
+
+    def _gather(self, kind: str, t, device, dtype) -> torch.Tensor:
         if isinstance(t, torch.Tensor):
-            dev = t.device if device is None else device
-            idx = t.detach().to(device="cpu", dtype=torch.int64)
+            if t.dtype.is_floating_point:
+                raise TypeError("diffusion steps must be integers")
+            idx = t.to(torch.int64)
+            dev = t.device if device is None else torch.device(device)
         else:
-            dev = "cpu" if device is None else device
             idx = torch.as_tensor(np.asarray(t), dtype=torch.int64)
-        if idx.numel() and (int(idx.min()) < 0 or int(idx.max()) > self.timesteps):
-            raise IndexError(f"diffusion step outside 0..{self.timesteps}")
-        return table[idx].to(device=dev, dtype=dtype)
+            dev = torch.device("cpu" if device is None else device)
+        if idx.device.type == "cpu" and idx.numel():
+            if int(idx.min()) < 0 or int(idx.max()) > self.timesteps:
+                raise IndexError(f"diffusion step outside 0..{self.timesteps}")
+        return self.table(kind, idx.device, dtype)[idx].to(dev)
 
     def alpha_bar_at(self, t, device=None, dtype=torch.float32) -> torch.Tensor:
         """alpha_bar at integer steps t (int, sequence or integer tensor), same shape as t."""
-        return self._gather(self.alpha_bar, t, device, dtype)
+        return self._gather("alpha_bar", t, device, dtype)
 
     def alpha(self, t, device=None, dtype=torch.float32) -> torch.Tensor:
         """alpha_t = sqrt(alpha_bar[t]) at integer steps t; device defaults to t's (else CPU)."""
-        return self._gather(self.alpha_bar.sqrt(), t, device, dtype)
+        return self._gather("alpha", t, device, dtype)
 
     def sigma(self, t, device=None, dtype=torch.float32) -> torch.Tensor:
         """sigma_t = sqrt(1 - alpha_bar[t]) at integer steps t."""
-        return self._gather((1.0 - self.alpha_bar).sqrt(), t, device, dtype)
+        return self._gather("sigma", t, device, dtype)
 
     def to_dict(self) -> dict:
         """Plain description {'name', 'timesteps', **params} for rebuilding via make_schedule."""
