@@ -52,6 +52,8 @@ def atomic_path(target: str | os.PathLike[str], suffix: str = "") -> Iterator[Pa
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        with open(tmp_path, "rb") as written:  # data on disk before the rename makes it visible
+            os.fsync(written.fileno())
         os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp creates 0600; honour the umask instead
         os.replace(tmp_path, target)
     except BaseException:

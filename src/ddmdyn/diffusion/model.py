@@ -17,9 +17,7 @@ __all__ = ["Denoiser", "DiffusionModel"]
 class Denoiser(Protocol):
     """Anything mapping (z (B, D), t (B,) int64 fine steps) -> (x0_hat (B, D), eps_hat (B, D))."""
 
-    def __call__(
-        self, z: torch.Tensor, t: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]: ...
+    def __call__(self, z: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]: ...
 
 
 class DiffusionModel(nn.Module):

@@ -203,7 +203,7 @@ class DenseResidualDenoiser(nn.Module):
     def forward(
         self, z: torch.Tensor, t: torch.Tensor | int, film_mode: str | None = None
     ) -> torch.Tensor:
-        """Network output (B, n_dim) for noisy states z (B, n_dim) at integer steps t (B,) or int."""
+        """Network output (B, n_dim) for noisy states z (B, n_dim) at integer steps t (B,)/int."""
         films, order = self._plan(t, z.shape[0], z.device, film_mode or self.film_mode)
         zs = z if order is None else gather_rows(z, order)
         return self._unsort(self.output_proj(self._trunk(zs, films)), order)

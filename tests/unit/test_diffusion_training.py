@@ -1,0 +1,244 @@
+"""Diffusion training loop: learning, EMA, determinism, kill/resume, signals, NaN handling."""
+
+import math
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from ddmdyn.diffusion.checkpoint import load_diffusion_model, save_model
+from ddmdyn.diffusion.ensemble import diffusion_ensemble
+from ddmdyn.diffusion.samplers import sample
+from ddmdyn.diffusion.training import (
+    DiffusionTrainConfig,
+    NonFiniteLossError,
+    build_model,
+    train_diffusion,
+)
+
+TINY = DiffusionTrainConfig(
+    head="velocity",
+    schedule="cosine",
+    loss="mse",
+    timesteps=100,
+    hidden=16,
+    n_blocks=1,
+    emb_dim=8,
+    learning_rate=3e-3,
+    batch_size=64,
+    n_steps=40,
+    ema_decay=0.9,
+    val_every=10,
+    val_batches=2,
+    checkpoint_every=5,
+    seed=0,
+    log_every=10,
+)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _single_thread():
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+def _data(n, seed):
+    rng = np.random.default_rng(seed)
+    centres = np.array([[-1.0, -1.0, 0.0], [1.0, 1.0, 0.5]])
+    lab = rng.integers(0, 2, n)
+    return (centres[lab] + 0.2 * rng.standard_normal((n, 3))).astype(np.float32)
+
+
+TRAIN, VAL = _data(500, 1), _data(200, 2)  # 8 batches of 64 per epoch, the last of 52
+
+SCRIPT = textwrap.dedent(
+    """
+    import sys, time, numpy as np, torch
+    from dataclasses import replace
+    torch.set_num_threads(1)
+    sys.path.insert(0, {test_dir!r})
+    from test_diffusion_training import TINY, TRAIN, VAL
+    from ddmdyn.diffusion.training import train_diffusion, TrainingInterrupted
+    ckpt, out, slow = sys.argv[1], sys.argv[2], sys.argv[3] == "slow"
+    cfg = replace(TINY, log_every=1)
+    log = (lambda msg: time.sleep(0.1)) if slow else None
+    try:
+        res = train_diffusion(cfg, TRAIN, VAL, ckpt, progress=False, log=log)
+    except TrainingInterrupted as exc:
+        print("interrupted at", exc.step, flush=True)
+        sys.exit(3)
+    torch.save({{"raw": res.raw_state, "ema": res.ema_state}}, out)
+    """
+)
+
+
+def _run_script(tmp_path, ckpt, out, slow):
+    script = tmp_path / "train_script.py"
+    script.write_text(SCRIPT.format(test_dir=os.path.dirname(__file__)))
+    return subprocess.Popen(
+        [sys.executable, str(script), str(ckpt), str(out), "slow" if slow else "fast"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for(path, proc, timeout=120.0):
+    t0 = time.monotonic()
+    while not path.exists():
+        if proc.poll() is not None:
+            raise AssertionError(f"training process ended early: {proc.communicate()}")
+        if time.monotonic() - t0 > timeout:
+            proc.kill()
+            raise AssertionError("no checkpoint appeared")
+        time.sleep(0.01)
+
+
+def _assert_same_states(a, b):
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+def _uninterrupted(tmp_path, cfg=None):
+    cfg = cfg or replace(TINY, log_every=1)
+    return train_diffusion(cfg, TRAIN, VAL, tmp_path / "ref.ckpt", progress=False)
+
+
+def test_loss_falls_and_history(tmp_path):
+    cfg = replace(
+        TINY, n_steps=400, val_every=100, checkpoint_every=1000, log_every=50, batch_size=128
+    )
+    lines = []
+    res = train_diffusion(cfg, TRAIN, VAL, tmp_path / "c.ckpt", progress=False, log=lines.append)
+    h = res.history
+    assert h["step"] == list(range(1, 401))
+    assert len(h["train_loss"]) == len(h["val_loss"]) == len(h["wall_time"]) == 400
+    val_steps = [s for s, v in zip(h["step"], h["val_loss"], strict=True) if not math.isnan(v)]
+    assert val_steps == [100, 200, 300, 400]
+    first, last = np.mean(h["train_loss"][:20]), np.mean(h["train_loss"][-50:])
+    assert last < 0.75 * first, (first, last)
+    assert h["val_loss"][399] < h["val_loss"][99]
+    assert np.all(np.diff(h["wall_time"]) >= 0)
+    assert any("step 400/400" in line and "val_loss" in line for line in lines)
+    assert res.steps == 400 and res.config == cfg
+
+
+def test_ema_initialised_at_initial_weights(tmp_path):
+    frozen = train_diffusion(
+        replace(TINY, n_steps=1, ema_decay=1.0), TRAIN, VAL, tmp_path / "a.ckpt", progress=False
+    )
+    init = frozen.ema_state  # decay 1 -> EMA never moves from the initial weights
+    assert any(v.abs().sum() > 0 for v in init.values())
+    assert not all(torch.equal(init[k], frozen.raw_state[k]) for k in init)
+    res = train_diffusion(
+        replace(TINY, n_steps=1, ema_decay=0.999), TRAIN, VAL, tmp_path / "b.ckpt", progress=False
+    )
+    for k in init:  # same seed -> same initial weights and the same first step
+        assert torch.equal(res.raw_state[k], frozen.raw_state[k])
+        expected = 0.999 * init[k] + 0.001 * res.raw_state[k]
+        torch.testing.assert_close(res.ema_state[k], expected, atol=1e-7, rtol=1e-6)
+
+
+def test_seeded_reproducible_and_seed_zero_is_real(tmp_path):
+    a = train_diffusion(replace(TINY, n_steps=6), TRAIN, VAL, tmp_path / "a.ckpt", progress=False)
+    b = train_diffusion(replace(TINY, n_steps=6), TRAIN, VAL, tmp_path / "b.ckpt", progress=False)
+    c = train_diffusion(
+        replace(TINY, n_steps=6, seed=1), TRAIN, VAL, tmp_path / "c.ckpt", progress=False
+    )
+    _assert_same_states(a.raw_state, b.raw_state)
+    assert not torch.equal(a.raw_state["input_proj.weight"], c.raw_state["input_proj.weight"])
+
+
+def test_kill_and_resume_is_bitwise_identical(tmp_path):
+    ckpt, out = tmp_path / "run.ckpt", tmp_path / "out.pt"
+    proc = _run_script(tmp_path, ckpt, out, slow=True)
+    _wait_for(ckpt, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    step_at_kill = torch.load(ckpt, weights_only=True)["step"]
+    assert 0 < step_at_kill < TINY.n_steps, "the run was not interrupted mid-way"
+    proc = _run_script(tmp_path, ckpt, out, slow=False)
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 0, stderr
+    resumed = torch.load(out, weights_only=True)
+    ref = _uninterrupted(tmp_path)
+    _assert_same_states(resumed["raw"], ref.raw_state)
+    _assert_same_states(resumed["ema"], ref.ema_state)
+    hist = torch.load(ckpt, weights_only=True)["history"]
+    assert hist["train_loss"] == ref.history["train_loss"]
+    np.testing.assert_array_equal(hist["val_loss"], ref.history["val_loss"])
+
+
+def test_sigterm_checkpoints_and_raises(tmp_path):
+    ckpt, out = tmp_path / "run.ckpt", tmp_path / "out.pt"
+    proc = _run_script(tmp_path, ckpt, out, slow=True)
+    _wait_for(ckpt, proc)
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 3, (stdout, stderr)
+    step = int(stdout.split("interrupted at")[1].split()[0])
+    assert torch.load(ckpt, weights_only=True)["step"] == step < TINY.n_steps
+    res = train_diffusion(replace(TINY, log_every=1), TRAIN, VAL, ckpt, progress=False)
+    _assert_same_states(res.raw_state, _uninterrupted(tmp_path).raw_state)
+
+
+def test_completed_checkpoint_is_reused_and_config_checked(tmp_path):
+    ckpt = tmp_path / "c.ckpt"
+    a = train_diffusion(replace(TINY, n_steps=5), TRAIN, VAL, ckpt, progress=False)
+    mtime = ckpt.stat().st_mtime_ns
+    b = train_diffusion(replace(TINY, n_steps=5), TRAIN, VAL, ckpt, progress=False)
+    _assert_same_states(a.raw_state, b.raw_state)
+    assert ckpt.stat().st_mtime_ns == mtime
+    with pytest.raises(ValueError, match="different config"):
+        train_diffusion(replace(TINY, n_steps=5, hidden=8), TRAIN, VAL, ckpt, progress=False)
+    # extending n_steps continues the same run
+    c = train_diffusion(replace(TINY, n_steps=10), TRAIN, VAL, ckpt, progress=False)
+    d = train_diffusion(replace(TINY, n_steps=10), TRAIN, VAL, tmp_path / "d.ckpt", progress=False)
+    _assert_same_states(c.raw_state, d.raw_state)
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_non_finite_loss_raises_and_keeps_checkpoint(tmp_path):
+    ckpt = tmp_path / "c.ckpt"
+    train_diffusion(replace(TINY, n_steps=5), TRAIN, VAL, ckpt, progress=False)
+    before = ckpt.read_bytes()
+    bad = TRAIN.copy()
+    bad[::7] = np.inf
+    with pytest.raises(NonFiniteLossError, match="step 6"):
+        train_diffusion(replace(TINY, n_steps=20), bad, VAL, ckpt, progress=False)
+    assert ckpt.read_bytes() == before
+
+
+def test_train_save_load_sample_round_trip(tmp_path):
+    """End to end: train, write a model file, rebuild it alone, sample and build an ensemble."""
+    cfg = replace(TINY, n_steps=20)
+    res = train_diffusion(cfg, TRAIN, VAL, tmp_path / "c.ckpt", progress=False)
+    model = build_model(cfg)
+    model.network.load_state_dict(res.raw_state)
+    path = save_model(
+        tmp_path / "model.pt",
+        model,
+        cfg,
+        res.raw_state,
+        res.ema_state,
+        extra={"history": res.history},
+    )
+    for which, sd in (("raw", res.raw_state), ("ema", res.ema_state)):
+        loaded = load_diffusion_model(path, which)
+        for k, v in loaded.network.state_dict().items():
+            assert torch.equal(v, sd[k])
+    loaded = load_diffusion_model(path, "ema")
+    x = sample(loaded, loaded.schedule, 64, 10, seed=0, batch_size=32)
+    assert x.shape == (64, 3) and torch.isfinite(x).all()
+    ens = diffusion_ensemble(loaded, loaded.schedule, torch.from_numpy(VAL[:4]), 5, [2, 5], 10)
+    assert ens.shape == (4, 2, 5, 3) and torch.isfinite(ens).all()
