@@ -26,6 +26,11 @@ def setup_logging(path: str | os.PathLike[str] | None, name: str = "ddmdyn") -> 
         root.addHandler(handler)
     root.propagate = False
     logger = logging.getLogger(name)
+
+    def log_uncaught(exc_type, exc, tb) -> None:  # the traceback belongs in the job's log too
+        logger.error("job failed", exc_info=(exc_type, exc, tb))
+
+    sys.excepthook = log_uncaught
     job = os.environ.get("SLURM_JOB_ID")
     logger.info("host %s, SLURM job %s", os.uname().nodename, job or "none (local)")
     return logger

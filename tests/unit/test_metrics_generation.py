@@ -90,9 +90,9 @@ def test_hellinger_of_point_sets():
     assert hellinger(a, b) == pytest.approx(np.sqrt(h2), rel=1e-14)
 
 
-def test_hellinger_rejects_empty():
-    with pytest.raises(ValueError):
-        hellinger_from_counts(np.zeros(3), np.ones(3))
+def test_hellinger_of_empty_histogram_is_nan_with_warning():
+    with pytest.warns(UserWarning, match="empty histogram"):
+        assert np.isnan(hellinger_from_counts(np.zeros(3), np.ones(3)))
 
 
 # ---------------------------------------------------------------- Frechet

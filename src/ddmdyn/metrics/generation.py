@@ -106,7 +106,8 @@ def hellinger_from_counts(p_counts: np.ndarray, q_counts: np.ndarray) -> float:
     """Hellinger distance H = sqrt(1/2 sum (sqrt p - sqrt q)^2) of two count arrays.
 
     Both arrays (same shape, any non-negative numbers) are normalised to sum 1 first.
-    Returns a float in [0, 1]: 0 for identical distributions, 1 for disjoint supports.
+    Returns a float in [0, 1]: 0 for identical distributions, 1 for disjoint supports; NaN
+    (with a warning) when a histogram is empty, e.g. every sample fell outside the box.
     """
     p = np.asarray(p_counts, dtype=np.float64)
     q = np.asarray(q_counts, dtype=np.float64)
@@ -114,7 +115,8 @@ def hellinger_from_counts(p_counts: np.ndarray, q_counts: np.ndarray) -> float:
         raise ValueError(f"histogram shapes differ: {p.shape} vs {q.shape}")
     sp, sq = p.sum(), q.sum()
     if sp <= 0 or sq <= 0:
-        raise ValueError("cannot normalise an empty histogram")
+        warnings.warn("Hellinger distance of an empty histogram is undefined: NaN", stacklevel=2)
+        return float("nan")
     d = np.sqrt(p / sp) - np.sqrt(q / sq)
     return float(min(1.0, np.sqrt(0.5 * np.dot(d.ravel(), d.ravel()))))
 

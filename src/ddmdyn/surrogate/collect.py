@@ -64,7 +64,7 @@ def surrogate_table_dataset(
         ("configuration", "seed"),
         (configurations, seeds),
     )
-    return xr.merge([curves, scalars], combine_attrs="drop")
+    return xr.merge([curves, scalars], combine_attrs="override")
 
 
 def scaling_dataset(

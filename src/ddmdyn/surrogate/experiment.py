@@ -111,7 +111,7 @@ def train_or_fit(
     corruption: float = 0.0,
     network: torch.nn.Module | None = None,
     log: Callable[[str], None] = print,
-) -> tuple[SurrogateModel, dict[str, np.ndarray]]:
+) -> tuple[SurrogateModel, dict[str, list[float]]]:
     """Train (joint / MLP head, Adam) or fit (ridge, one streaming pass) one surrogate.
 
     Args:
@@ -155,7 +155,7 @@ def train_or_fit(
         device=device,
         log=log_metrics,
     )
-    hist = {k: np.asarray(v, dtype=np.float64) for k, v in vars(history).items()}
+    hist = {k: [float(x) for x in v] for k, v in vars(history).items()}
     return model.eval(), hist
 
 
