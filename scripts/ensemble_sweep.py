@@ -39,6 +39,7 @@ ds = sweep_statistics(
     e["diffusion_steps"],
     dynamics.normalise(test_phys.reshape(-1, 3)).astype("float64"),
 )
+ds.attrs["n_coarse_steps"] = e["n_coarse_steps"]
 for s, sp in zip(e["diffusion_steps"], ds["spread"].values, strict=True):
     log.info("S=%3d spread %s", s, sp.round(3))
 write_netcdf(

@@ -489,6 +489,49 @@ def assimilation_targets():
     ]
 
 
+# ---------------------------------------------------------------------------------------------
+# figures
+FIGURES = [
+    "fig01_attractor_samples",
+    "fig02_generation_scores",
+    "fig03_surrogate_rmse_vs_lead",
+    "fig04_error_vs_training_size",
+    "fig05_error_vs_corruption",
+    "fig06_error_vs_surrogate_dt",
+    "fig07_transfer_by_diffusion_model",
+    "fig08_ensembles_around_state",
+    "fig09_spread_vs_diffusion_time",
+    "fig10_rmse_spread_in_window",
+    "fig11_rmse_vs_obs_interval",
+    "fig12_training_curves",
+    "fig13_rank_histograms",
+]
+
+
+def figure(name, ext):
+    return result("figures", f"{name}.{ext}")
+
+
+def training_logs_of_main_seed():
+    d = config["diffusion"]
+    return [
+        result("diffusion", v, str(d["main_seed"]), "training_log.nc")
+        for v in d["variants"]
+    ]
+
+
+def figure_targets():
+    return [figure(name, ext) for name in FIGURES for ext in ("pdf", "png")]
+
+
+def table_targets():
+    return [
+        result("tables", f"{name}.{ext}")
+        for name in ("generation_scores", "surrogate_scores", "assimilation_scores")
+        for ext in ("nc", "csv", "md")
+    ]
+
+
 def all_targets():
     return (
         [data_file(split) for split in SPLITS]
@@ -496,4 +539,6 @@ def all_targets():
         + [result("tables", "generation_scores.nc")]
         + surrogate_targets()
         + assimilation_targets()
+        + table_targets()
+        + figure_targets()
     )

@@ -182,7 +182,8 @@ def fig09_spread_vs_diffusion_time(
         ax.set_title("EnOI-DDM assimilation")
         ax.legend()
     for ax in flat:
-        ax.set_xlabel("diffusion steps S (of 100)")
+        of = sweep.attrs.get("n_coarse_steps")
+        ax.set_xlabel(f"diffusion steps S (of {of})" if of else "diffusion steps S")
     label_panels(flat)
     set_suptitle(fig, title)
     return fig

@@ -1,0 +1,14 @@
+"""Rule fig02_generation_scores.
+
+Generation scores by parameterisation and schedule with noise floors.
+"""
+
+from ddmdyn.io import read_dataset
+from ddmdyn.logs import setup_logging
+from ddmdyn.plotting import fig02_generation_scores
+from ddmdyn.plotting.output import save_figure
+
+smk = snakemake  # injected by Snakemake
+setup_logging(smk.log[0])
+fig = fig02_generation_scores(read_dataset(smk.input.table).load())
+save_figure(fig, smk.output)

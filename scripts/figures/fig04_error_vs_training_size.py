@@ -1,0 +1,11 @@
+"""Rule fig04_error_vs_training_size: Surrogate error vs training-set size."""
+
+from ddmdyn.io import read_dataset
+from ddmdyn.logs import setup_logging
+from ddmdyn.plotting import fig04_error_vs_training_size
+from ddmdyn.plotting.output import save_figure
+
+smk = snakemake  # injected by Snakemake
+setup_logging(smk.log[0])
+fig = fig04_error_vs_training_size(read_dataset(smk.input.study).load())
+save_figure(fig, smk.output)
