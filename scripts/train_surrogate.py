@@ -34,6 +34,7 @@ settings = TrainingSettings(
     val_pairs=t["val_pairs"],
     ridge_batch_size=t["ridge_batch_size"],
     ridge_l2=t["ridge_l2"],
+    ridge_pairs=t["ridge_pairs"],
 )
 log.info("surrogate %s: %s", smk.wildcards, p)
 model, history = train_or_fit(

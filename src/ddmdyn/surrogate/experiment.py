@@ -97,6 +97,7 @@ class TrainingSettings:
     val_pairs: int
     ridge_batch_size: int
     ridge_l2: float
+    ridge_pairs: int | None = None  # seeded subset of pairs for ridge fits (None = all)
 
 
 def train_or_fit(
@@ -123,10 +124,13 @@ def train_or_fit(
         the model (on `device`, eval mode) and its training history (empty for ridge).
     """
     model = build_model(spec, seed, network).to(device)
+    subset = n_train_samples
+    if spec.head_kind == "ridge" and subset is None and settings.ridge_pairs is not None:
+        subset = min(settings.ridge_pairs, train_norm.shape[0] * (train_norm.shape[1] - dt))
     sampler = PairSampler(
         train_norm,
         dt=dt,
-        n_subset=n_train_samples,
+        n_subset=subset,
         subset_seed=seed,
         corruption=corruption,
         seed=seed,
