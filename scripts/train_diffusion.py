@@ -5,8 +5,14 @@ import xarray as xr
 
 from ddmdyn.data import load_states
 from ddmdyn.diffusion.checkpoint import save_model
-from ddmdyn.diffusion.training import DiffusionTrainConfig, build_model, train_diffusion
-from ddmdyn.io import provenance_attrs, write_netcdf
+from ddmdyn.diffusion.training import (
+    DiffusionTrainConfig,
+    build_model,
+    claim_checkpoint,
+    release_checkpoint,
+    train_diffusion,
+)
+from ddmdyn.io import params_hash, provenance_attrs, write_netcdf
 from ddmdyn.logs import setup_logging
 from ddmdyn.runtime import resolve_device, set_threads
 
@@ -29,6 +35,7 @@ log.info(
     cfg,
 )
 
+claim_checkpoint(smk.params.checkpoint, params_hash({"train": params, "data": expect}), log.info)
 result = train_diffusion(cfg, train, val, smk.params.checkpoint, device=device, log=log.info)
 
 prov = provenance_attrs(
@@ -68,3 +75,4 @@ ds = xr.Dataset(
 )
 write_netcdf(ds, smk.output.training_log, prov)
 log.info("final loss %.4g, wrote %s", history["train_loss"][-1], smk.output.model)
+release_checkpoint(smk.params.checkpoint)

@@ -242,3 +242,19 @@ def test_train_save_load_sample_round_trip(tmp_path):
     assert x.shape == (64, 3) and torch.isfinite(x).all()
     ens = diffusion_ensemble(loaded, loaded.schedule, torch.from_numpy(VAL[:4]), 5, [2, 5], 10)
     assert ens.shape == (4, 2, 5, 3) and torch.isfinite(ens).all()
+
+
+def test_checkpoint_of_another_run_is_discarded_and_own_is_kept(tmp_path):
+    from ddmdyn.diffusion.training import claim_checkpoint, release_checkpoint
+
+    ckpt = tmp_path / "state.pt"
+    claim_checkpoint(ckpt, "run-a")
+    ckpt.write_bytes(b"state of run a")
+    claim_checkpoint(ckpt, "run-a")  # the same run resumes
+    assert ckpt.read_bytes() == b"state of run a"
+    messages = []
+    claim_checkpoint(ckpt, "run-b", log=messages.append)  # other parameters or data
+    assert not ckpt.exists() and "discarding" in messages[0]
+    ckpt.write_bytes(b"state of run b")
+    release_checkpoint(ckpt)
+    assert list(tmp_path.iterdir()) == []

@@ -36,7 +36,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from ..io import save_torch
+from ..io import atomic_write_text, save_torch
 from .heads import make_head
 from .model import DiffusionModel
 from .network import DenseResidualDenoiser
@@ -193,6 +193,25 @@ def _validate(model, ema_net, val_data, cfg, gen_val, device) -> float:
     finally:
         model.network = raw_net
     return total / n_use
+
+
+def claim_checkpoint(checkpoint_path: str | os.PathLike, key: str, log=print) -> None:
+    """Make `checkpoint_path` belong to the run identified by `key` (e.g. a hash of its
+    parameters and input data): a checkpoint left by a run with another key is discarded, so a
+    resumed run never mixes states of two configurations. The key is kept beside it."""
+    path = Path(checkpoint_path)
+    keyfile = path.with_name(path.name + ".key")
+    if path.exists() and (not keyfile.exists() or keyfile.read_text() != key):
+        log(f"discarding checkpoint {path}: written for other parameters or data")
+        path.unlink()
+    atomic_write_text(keyfile, key)
+
+
+def release_checkpoint(checkpoint_path: str | os.PathLike) -> None:
+    """Remove a finished run's checkpoint and key (the final model is written elsewhere)."""
+    path = Path(checkpoint_path)
+    for p in (path, path.with_name(path.name + ".key")):
+        p.unlink(missing_ok=True)
 
 
 def train_diffusion(

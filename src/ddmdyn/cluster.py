@@ -1,0 +1,287 @@
+"""Cluster helpers: `python -m ddmdyn.cluster check|controller`.
+
+- ``check --profile profiles/slurm``: the SLURM executor plugin is importable and the profile holds
+  no ``CHANGE_ME`` placeholder; prints ``OK`` or exits 1 with the reason.
+- ``controller --profile PROFILE [--partition P] [--time MIN] [--account A] [--no-wait] -- ARGS``:
+  submits the Snakemake controller itself (``snakemake --profile PROFILE ARGS``) as a cheap 1-CPU
+  SLURM job with submitit; the controller then submits the real jobs through the profile. The
+  controller is a `submitit.helpers.Checkpointable`: at its time limit (or on preemption) it stops
+  Snakemake cleanly (SIGINT: Snakemake cancels the jobs it submitted, which checkpoint, and
+  releases its lock) and is requeued; the requeued job simply runs Snakemake again
+  (``rerun-incomplete`` and the training checkpoints pick up where it stopped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = [
+    "PLACEHOLDER",
+    "PLUGIN_MODULE",
+    "SnakemakeController",
+    "check_profile",
+    "main",
+    "profile_placeholders",
+    "submit_controller",
+]
+
+PLACEHOLDER = "CHANGE_ME"
+PLUGIN_MODULE = "snakemake_executor_plugin_slurm"
+PLUGIN_HINT = "pip install snakemake-executor-plugin-slurm  (or: pip install -e . in the checkout)"
+DEFAULT_LOG_DIR = Path("results", "logs", "controller")
+#: Seconds the controller gives Snakemake to cancel its jobs and release its lock when stopped.
+STOP_GRACE_S = 60
+
+
+class ClusterError(RuntimeError):
+    """A problem that must stop submission; the message says what to do."""
+
+
+def _profile_files(profile: Path) -> list[Path]:
+    files = [profile / name for name in ("profile.yaml", "config.yaml") if (profile / name).exists()]
+    if not files:
+        raise ClusterError(f"profile {profile} has no config.yaml (or profile.yaml)")
+    return files
+
+
+def _walk(node: Any, path: str) -> Iterator[tuple[str, Any]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _walk(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _walk(value, f"{path}[{i}]")
+    else:
+        yield path, node
+
+
+def profile_placeholders(profile: str | os.PathLike[str]) -> list[str]:
+    """``key.path = value`` for every profile value (not comment) that still holds CHANGE_ME."""
+    found = []
+    for file in _profile_files(Path(profile)):
+        data = yaml.safe_load(file.read_text()) or {}
+        found += [
+            f"{file.name}: {key} = {value}"
+            for key, value in _walk(data, "")
+            if PLACEHOLDER in str(value)
+        ]
+    return found
+
+
+def check_profile(profile: str | os.PathLike[str]) -> str:
+    """Raise `ClusterError` if the SLURM plugin is missing or the profile has placeholders."""
+    try:
+        importlib.import_module(PLUGIN_MODULE)
+    except ImportError as exc:
+        raise ClusterError(
+            f"snakemake-executor-plugin-slurm is not importable ({exc}); install it with:\n"
+            f"  {PLUGIN_HINT}"
+        ) from exc
+    profile = Path(profile)
+    if not profile.is_dir():
+        raise ClusterError(f"profile folder {profile} does not exist")
+    found = profile_placeholders(profile)
+    if found:
+        raise ClusterError(
+            f"profile {profile} still holds {PLACEHOLDER} placeholders; set your site's "
+            "partitions and account first:\n  " + "\n  ".join(found)
+        )
+    return f"OK: {profile} is ready for SLURM (plugin {PLUGIN_MODULE} importable, no placeholders)"
+
+
+def _clean_env() -> dict[str, str]:
+    """Environment for Snakemake inside the controller job, without the job's own SLURM settings.
+
+    The controller's allocation (1 CPU, its memory, its time) must not leak into the jobs that
+    Snakemake submits with ``sbatch --export=ALL``.
+    """
+    prefixes = ("SLURM_", "SBATCH_", "SRUN_", "SALLOC_")
+    return {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+
+
+class _Checkpointable:
+    """`submitit.helpers.Checkpointable` when submitit is importable (it is a dependency)."""
+
+
+try:
+    from submitit.helpers import Checkpointable as _Checkpointable  # noqa: F811
+    from submitit.helpers import DelayedSubmission
+except ImportError:  # pragma: no cover - submitit is a declared dependency
+    DelayedSubmission = None  # type: ignore[assignment,misc]
+
+
+class SnakemakeController(_Checkpointable):
+    """The Snakemake controller as a requeueable submitit job.
+
+    Calling it runs ``python -m snakemake --profile PROFILE ARGS`` in `cwd` and returns its exit
+    status (raises on failure). `checkpoint` (called by submitit on timeout / preemption) stops
+    Snakemake with SIGINT and asks for the same call to be requeued.
+    """
+
+    def __init__(self, profile: str, snakemake_args: Sequence[str], cwd: str | None = None):
+        self.profile = str(profile)
+        self.snakemake_args = list(snakemake_args)
+        self.cwd = str(cwd or os.getcwd())
+        self.starts = 0
+        self._proc: subprocess.Popen | None = None
+
+    def command(self, *extra: str) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--profile",
+            self.profile,
+            *self.snakemake_args,
+            *extra,
+        ]
+
+    def __call__(self) -> int:
+        self.starts += 1
+        env = _clean_env()
+        if self.starts > 1:  # requeued: a controller stopped the hard way may have left its lock
+            subprocess.run(self.command("--unlock"), cwd=self.cwd, env=env, check=False)
+        print(f"controller start {self.starts}: {' '.join(self.command())}", flush=True)
+        self._proc = subprocess.Popen(self.command(), cwd=self.cwd, env=env)
+        code = self._proc.wait()
+        self._proc = None
+        if code != 0:
+            raise RuntimeError(f"snakemake exited with status {code}")
+        return code
+
+    def stop(self, grace_s: float = STOP_GRACE_S) -> int | None:
+        """Interrupt the running Snakemake (SIGINT, then SIGKILL after `grace_s`)."""
+        proc = self._proc
+        if proc is None or proc.poll() is not None:
+            return None if proc is None else proc.returncode
+        proc.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + grace_s
+        while proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.5)
+        if proc.poll() is None:
+            proc.kill()
+        return proc.wait()
+
+    def checkpoint(self, *args: Any, **kwargs: Any) -> Any:
+        """Stop Snakemake cleanly and requeue the same controller (submitit calls this)."""
+        print("controller stopped for requeue (time limit or preemption)", flush=True)
+        self.stop()
+        self._proc = None
+        return DelayedSubmission(self, *args, **kwargs)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_proc"] = None  # a running process is not picklable nor meaningful elsewhere
+        return state
+
+
+def submit_controller(
+    profile: str,
+    snakemake_args: Sequence[str],
+    *,
+    log_dir: str | os.PathLike[str] = DEFAULT_LOG_DIR,
+    partition: str | None = None,
+    time_min: int = 1440,
+    account: str | None = None,
+    mem_mb: int = 4000,
+    signal_delay_s: int = 120,
+    max_requeues: int = 20,
+    executor: Any = None,
+) -> Any:
+    """Submit `SnakemakeController` as a 1-CPU job; returns the submitit job.
+
+    `executor` defaults to `submitit.SlurmExecutor(log_dir)`; tests may pass another one.
+    """
+    import submitit
+
+    if executor is None:
+        executor = submitit.SlurmExecutor(folder=str(log_dir), max_num_timeout=max_requeues)
+        params: dict[str, Any] = {
+            "job_name": "snakemake-controller",
+            "time": int(time_min),
+            "cpus_per_task": 1,
+            "ntasks_per_node": 1,
+            "mem": f"{int(mem_mb)}MB",
+            "signal_delay_s": int(signal_delay_s),
+        }
+        if partition:
+            params["partition"] = partition
+        if account:
+            params["account"] = account
+        executor.update_parameters(**params)
+    return executor.submit(SnakemakeController(profile, snakemake_args))
+
+
+def _split_dashdash(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    argv = list(argv)
+    if "--" in argv:
+        i = argv.index("--")
+        return argv[:i], argv[i + 1 :]
+    return argv, []
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m ddmdyn.cluster", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    check = sub.add_parser("check", help="is the SLURM profile ready (plugin, no placeholders)?")
+    check.add_argument("--profile", default="profiles/slurm")
+    ctl = sub.add_parser(
+        "controller",
+        help="submit the Snakemake controller as a SLURM job; snakemake arguments follow --",
+    )
+    ctl.add_argument("--profile", default="profiles/slurm")
+    ctl.add_argument("--partition", help="partition of the controller job (default: the site's)")
+    ctl.add_argument("--time", type=int, default=1440, help="time limit in minutes (requeued)")
+    ctl.add_argument("--account", help="account of the controller job")
+    ctl.add_argument("--mem", type=int, default=4000, help="memory of the controller job (MB)")
+    ctl.add_argument("--log-dir", default=str(DEFAULT_LOG_DIR), help="submitit logs and pickles")
+    ctl.add_argument("--no-wait", action="store_true", help="print the job id and return")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    ours, snakemake_args = _split_dashdash(sys.argv[1:] if argv is None else argv)
+    args = _parser().parse_args(ours)
+    try:
+        message = check_profile(args.profile)
+    except ClusterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.command == "check":
+        print(message)
+        return 0
+    job = submit_controller(
+        args.profile,
+        snakemake_args,
+        log_dir=args.log_dir,
+        partition=args.partition,
+        time_min=args.time,
+        account=args.account,
+        mem_mb=args.mem,
+    )
+    print(f"controller job {job.job_id}; logs in {args.log_dir}", flush=True)
+    if args.no_wait:
+        return 0
+    try:
+        job.result()
+    except Exception as exc:  # submitit re-raises the job's failure here
+        print(f"error: controller job {job.job_id} failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"controller job {job.job_id} finished", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
