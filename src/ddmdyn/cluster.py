@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from submitit.helpers import Checkpointable, DelayedSubmission
 
 __all__ = [
     "PLACEHOLDER",
@@ -49,7 +50,7 @@ class ClusterError(RuntimeError):
 
 
 def _profile_files(profile: Path) -> list[Path]:
-    files = [profile / name for name in ("profile.yaml", "config.yaml") if (profile / name).exists()]
+    files = [profile / n for n in ("profile.yaml", "config.yaml") if (profile / n).exists()]
     if not files:
         raise ClusterError(f"profile {profile} has no config.yaml (or profile.yaml)")
     return files
@@ -110,18 +111,17 @@ def _clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
 
 
-class _Checkpointable:
-    """`submitit.helpers.Checkpointable` when submitit is importable (it is a dependency)."""
+def _ignore_requeue_signal() -> None:
+    """In the Snakemake child: ignore SIGUSR2.
+
+    SLURM sends submitit's requeue signal (``--signal=USR2@delay``) to every process of the job
+    step, and SIGUSR2 would kill Snakemake outright (no cancellation of its jobs, lock left
+    behind). The controller process handles it and stops Snakemake with SIGINT instead.
+    """
+    signal.signal(signal.SIGUSR2, signal.SIG_IGN)
 
 
-try:
-    from submitit.helpers import Checkpointable as _Checkpointable  # noqa: F811
-    from submitit.helpers import DelayedSubmission
-except ImportError:  # pragma: no cover - submitit is a declared dependency
-    DelayedSubmission = None  # type: ignore[assignment,misc]
-
-
-class SnakemakeController(_Checkpointable):
+class SnakemakeController(Checkpointable):
     """The Snakemake controller as a requeueable submitit job.
 
     Calling it runs ``python -m snakemake --profile PROFILE ARGS`` in `cwd` and returns its exit
@@ -153,7 +153,9 @@ class SnakemakeController(_Checkpointable):
         if self.starts > 1:  # requeued: a controller stopped the hard way may have left its lock
             subprocess.run(self.command("--unlock"), cwd=self.cwd, env=env, check=False)
         print(f"controller start {self.starts}: {' '.join(self.command())}", flush=True)
-        self._proc = subprocess.Popen(self.command(), cwd=self.cwd, env=env)
+        self._proc = subprocess.Popen(
+            self.command(), cwd=self.cwd, env=env, preexec_fn=_ignore_requeue_signal
+        )
         code = self._proc.wait()
         self._proc = None
         if code != 0:

@@ -231,12 +231,16 @@ def evaluate_rollouts(
 ) -> xr.Dataset:
     """Autoregressive roll-outs from the test starts and their scores (spec 4.6) as a dataset.
 
+    `max_starts` (None = every start) is the total number of starts, split evenly over the test
+    trajectories and evenly spaced in time within each.
+
     Returns:
         `mse`, `mae` (lead_time), normalised units; scalar `hellinger` of the pooled second
         half of the leads against the truth; `lead_time` in model time units.
     """
     n_traj, n_time, _ = test_norm.shape
-    starts = rollout_starts(n_traj, n_time, dt=dt, n_leads=n_leads, max_starts=max_starts)
+    per_trajectory = None if max_starts is None else max(1, max_starts // n_traj)
+    starts = rollout_starts(n_traj, n_time, dt=dt, n_leads=n_leads, max_starts=per_trajectory)
     scores = rollout_scores(
         model,
         test_norm,
