@@ -27,14 +27,14 @@ spec = make_spec(
 )
 t = p["training"]
 settings = TrainingSettings(
-    n_steps=t["n_steps"],
-    batch_size=t["batch_size"],
-    learning_rate=t["learning_rate"],
-    val_every=t["val_every"],
-    val_pairs=t["val_pairs"],
-    ridge_batch_size=t["ridge_batch_size"],
-    ridge_l2=t["ridge_l2"],
-    ridge_pairs=t["ridge_pairs"],
+    n_steps=t.get("n_steps"),
+    batch_size=t.get("batch_size"),
+    learning_rate=t.get("learning_rate"),
+    val_every=t.get("val_every"),
+    val_pairs=t.get("val_pairs"),
+    ridge_batch_size=t.get("ridge_batch_size"),
+    ridge_l2=t.get("ridge_l2"),
+    ridge_pairs=t.get("ridge_pairs"),
 )
 log.info("surrogate %s: %s", smk.wildcards, p)
 model, history = train_or_fit(

@@ -287,6 +287,11 @@ def surrogate_params(wildcards):
         params["n_leads"] = max(1, s["n_leads"] * s["dt"] // dt)
     elif study == "representation":
         params["diffusion_variant"] = point
+    ridge_keys = ("ridge_batch_size", "ridge_l2", "ridge_pairs")
+    if SURROGATE_CONFIGURATIONS[wildcards.configuration].trains_network:
+        training = {k: v for k, v in training.items() if k not in ridge_keys}
+    else:  # a ridge fit depends on its own settings only, not on the optimiser's
+        training = {k: (v if k in ridge_keys else None) for k, v in training.items()}
     params["training"] = training
     if not SURROGATE_CONFIGURATIONS[wildcards.configuration].needs_diffusion_model:
         for key in ("diffusion_variant", "diffusion_seed", "weights"):

@@ -73,6 +73,20 @@ def fig03_surrogate_rmse_vs_lead(
         plot_mean_band(ax, lead, mean[k].values, std[k].values, styles[name], marker=False)
     ax.set_yscale("log")
     positive_band_floor(ax)
+    # a diverging surrogate must not flatten the others: cap the axis at 10x the error of a
+    # climatological forecast (about sqrt(2) in normalised units) and say which ones left it
+    cap = 10 * np.sqrt(2.0)
+    if np.nanmax(np.where(np.isfinite(mean.values), mean.values, np.inf)) > cap:
+        ax.set_ylim(top=cap)
+        gone = [c for k, c in enumerate(configs) if not np.all(mean[k].values <= cap)]
+        ax.text(
+            0.01,
+            0.98,
+            "beyond the axis (diverging): " + ", ".join(gone),
+            transform=ax.transAxes,
+            va="top",
+            fontsize="small",
+        )
     ax.set_xlabel(label_with_units(scores["lead_time"], "lead time", "MTU"))
     ax.set_ylabel("RMSE (normalised units)")
     ax.set_title("autoregressive roll-outs from the test initial states")

@@ -90,13 +90,13 @@ def build_model(
 class TrainingSettings:
     """Optimisation settings of network surrogates and ridge fits (spec 4.3, 4.5)."""
 
-    n_steps: int
-    batch_size: int
-    learning_rate: float
-    val_every: int
-    val_pairs: int
-    ridge_batch_size: int
-    ridge_l2: float
+    n_steps: int | None = None  # network surrogates (None for ridge fits)
+    batch_size: int | None = None
+    learning_rate: float | None = None
+    val_every: int | None = None
+    val_pairs: int | None = None
+    ridge_batch_size: int | None = None  # ridge fits
+    ridge_l2: float | None = None
     ridge_pairs: int | None = None  # seeded subset of pairs for ridge fits (None = all)
 
 
@@ -136,13 +136,14 @@ def train_or_fit(
         seed=seed,
         device=device,
     )
-    val = validation_pairs(val_norm, dt=dt, n_max=settings.val_pairs, device=device)
     if spec.head_kind == "ridge":
         fitted = fit_ridge(
             model.backbone, sampler, settings.ridge_batch_size, l2=settings.ridge_l2, device=device
         )
         log(f"ridge fitted on {len(sampler)} pairs")
         return fitted.to(device).eval(), {}
+
+    val = validation_pairs(val_norm, dt=dt, n_max=settings.val_pairs, device=device)
 
     def log_metrics(metrics: Mapping[str, float]) -> None:
         log(", ".join(f"{k} {v:.4g}" for k, v in metrics.items()))
@@ -276,7 +277,7 @@ def evaluate_rollouts(
             "lead_time": (
                 "lead_time",
                 lead * dt * DT,
-                {"long_name": "lead time", "units": "model_time_unit"},
+                {"long_name": "lead time", "units": "MTU"},
             ),
             "lead": ("lead_time", lead, {"long_name": "surrogate steps", "units": "1"}),
         },
