@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import signal
@@ -111,6 +112,22 @@ def _clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
 
 
+def _reap(pid: int, timeout_s: float) -> int | None:
+    """Exit code of child `pid` once it ends (None: still running after `timeout_s`, or reaped
+    elsewhere)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return None
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.2)
+
+
 def _ignore_requeue_signal() -> None:
     """In the Snakemake child: ignore SIGUSR2.
 
@@ -135,6 +152,7 @@ class SnakemakeController(Checkpointable):
         self.cwd = str(cwd or os.getcwd())
         self.starts = 0
         self._proc: subprocess.Popen | None = None
+        self._stopped = False
 
     def command(self, *extra: str) -> list[str]:
         return [
@@ -153,27 +171,39 @@ class SnakemakeController(Checkpointable):
         if self.starts > 1:  # requeued: a controller stopped the hard way may have left its lock
             subprocess.run(self.command("--unlock"), cwd=self.cwd, env=env, check=False)
         print(f"controller start {self.starts}: {' '.join(self.command())}", flush=True)
-        self._proc = subprocess.Popen(
+        proc = self._proc = subprocess.Popen(
             self.command(), cwd=self.cwd, env=env, preexec_fn=_ignore_requeue_signal
         )
-        code = self._proc.wait()
+        code = proc.wait()
         self._proc = None
+        if self._stopped:
+            raise RuntimeError(f"snakemake was stopped for requeue (status {proc.returncode})")
         if code != 0:
             raise RuntimeError(f"snakemake exited with status {code}")
         return code
 
     def stop(self, grace_s: float = STOP_GRACE_S) -> int | None:
-        """Interrupt the running Snakemake (SIGINT, then SIGKILL after `grace_s`)."""
+        """Interrupt the running Snakemake (SIGINT, then SIGKILL after `grace_s`); its exit code.
+
+        Called from submitit's signal handler while `__call__` may be inside ``Popen.wait``, which
+        holds the Popen's wait lock (``Popen.poll``/``wait`` here would never see the child end):
+        the child is therefore reaped with ``os.waitpid`` directly.
+        """
         proc = self._proc
-        if proc is None or proc.poll() is not None:
+        if proc is None or proc.returncode is not None:
             return None if proc is None else proc.returncode
-        proc.send_signal(signal.SIGINT)
-        deadline = time.monotonic() + grace_s
-        while proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.5)
-        if proc.poll() is None:
-            proc.kill()
-        return proc.wait()
+        self._stopped = True
+        try:
+            os.kill(proc.pid, signal.SIGINT)
+        except ProcessLookupError:
+            return proc.returncode
+        code = _reap(proc.pid, grace_s)
+        if code is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGKILL)
+            code = _reap(proc.pid, 30)
+        proc.returncode = code
+        return code
 
     def checkpoint(self, *args: Any, **kwargs: Any) -> Any:
         """Stop Snakemake cleanly and requeue the same controller (submitit calls this)."""
@@ -185,6 +215,7 @@ class SnakemakeController(Checkpointable):
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_proc"] = None  # a running process is not picklable nor meaningful elsewhere
+        state["_stopped"] = False
         return state
 
 

@@ -156,7 +156,7 @@ def provenance_attrs(
         "params_hash": params_hash(params),
         "seeds": json.dumps(_jsonable(seeds)),
         "input_checksums": json.dumps(checksums, sort_keys=True),
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "slurm_job_id": job_id or "none",
         "slurm_array_job_id": os.environ.get("SLURM_ARRAY_JOB_ID", "none"),
     }

@@ -1,5 +1,6 @@
 # Helpers shared by all stages (paths, parameter bundles, target lists).
 # Rules stay declarative; every value a job depends on reaches it through `params:`.
+import os
 from pathlib import Path
 
 import yaml
@@ -7,7 +8,9 @@ import yaml
 from ddmdyn.experiments import DA_METHODS, DIFFUSION_VARIANTS, SURROGATE_CONFIGURATIONS
 
 REPO = Path(workflow.basedir).parent
-RESOURCES = REPO / "resources"
+# relative to the working directory, so a fresh clone at another path does not look like
+# changed inputs (Snakemake compares the set of input paths)
+RESOURCES = Path(os.path.relpath(REPO / "resources"))
 RESULTS = config["results"]
 CONDA_ENV = "../../envs/ddmdyn.yaml"
 SPLITS = ["train", "validation", "test"]

@@ -1,0 +1,250 @@
+"""Partial reruns: after a config or script edit, a dry run against the complete tiny run plans
+exactly the jobs that depend on the edit, and nothing else.
+
+Every edit is an extra config file (``--configfile tiny.yaml edit.yaml``, later files win key by
+key); nothing is run, so the shared tiny run is left as it is. Expectations are sets of rule
+names, compared for equality, plus checks on the planned output files where a rule has both
+affected and unaffected jobs (e.g. only the new observation interval's DA runs).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ddmdyn.experiments import DA_METHODS, SURROGATE_CONFIGURATIONS
+from tests.smk import ROOT, TINY, planned_jobs, planned_outputs, snakemake
+
+pytestmark = pytest.mark.slow
+
+FIGURES = {
+    n: f"fig{n:02d}_{name}"
+    for n, name in [
+        (1, "attractor_samples"),
+        (2, "generation_scores"),
+        (3, "surrogate_rmse_vs_lead"),
+        (4, "error_vs_training_size"),
+        (5, "error_vs_corruption"),
+        (6, "error_vs_surrogate_dt"),
+        (7, "transfer_by_diffusion_model"),
+        (8, "ensembles_around_state"),
+        (9, "spread_vs_diffusion_time"),
+        (10, "rmse_spread_in_window"),
+        (11, "rmse_vs_obs_interval"),
+        (12, "training_curves"),
+        (13, "rank_histograms"),
+    ]
+}
+TINY_CONFIG = yaml.safe_load(TINY.read_text())
+DRY_RUN_TIMEOUT_S = 600
+
+
+class Plan:
+    """What a dry run would execute: {rule: count} and output paths (the target rule left out)."""
+
+    def __init__(self, output: str) -> None:
+        self.output = output
+        self.jobs = {r: n for r, n in planned_jobs(output).items() if r != "all"}
+        self.outputs = planned_outputs(output)
+        self.rules = set(self.jobs)
+
+    def outputs_of(self, pattern: str) -> set[str]:
+        return {o for o in self.outputs if re.search(pattern, o)}
+
+
+def dry_run(workdir: Path, tmp_path: Path, edit: dict | None = None) -> Plan:
+    """`snakemake -n` from the repository root against `workdir`, with `edit` as a config file."""
+    configs = [str(TINY)]
+    if edit is not None:
+        path = tmp_path / "edit.yaml"
+        path.write_text(yaml.safe_dump(edit))
+        configs.append(str(path))
+    proc = snakemake("-n", "--configfile", *configs, workdir=workdir, timeout=DRY_RUN_TIMEOUT_S)
+    return Plan(proc.stdout + proc.stderr)
+
+
+def test_complete_run_plans_nothing(tiny_run, tmp_path) -> None:
+    plan = dry_run(tiny_run, tmp_path)
+    assert plan.jobs == {}, plan.jobs
+
+
+# --------------------------------------------------------------------------------------------
+# (a) the observation-interval sweep
+
+
+def test_obs_interval_sweep_reruns_only_assimilation_and_fig11(tiny_run, tmp_path) -> None:
+    sweep = TINY_CONFIG["assimilation"]["obs_interval_sweep"]
+    old, new = sweep["obs_every"], [sweep["obs_every"][0], 20]
+    assert 20 not in old
+    plan = dry_run(tiny_run, tmp_path, {"assimilation": {"obs_interval_sweep": {"obs_every": new}}})
+    assert plan.rules == {
+        "da_tune",
+        "da_tune_diffusion",
+        "da_select",
+        "da_run",
+        "da_run_diffusion",
+        "da_obs_interval_sweep",
+        FIGURES[11],
+    }, plan.jobs
+    # Only the new interval's tuning, selection and runs, for the sweep's methods.
+    per_interval = plan.outputs_of(r"assimilation/(tuning|tuned|runs)/")
+    assert per_interval and all("/obs20/" in o for o in per_interval), sorted(per_interval)
+    runs = plan.outputs_of(r"assimilation/runs/")
+    assert runs == {f"results/assimilation/runs/obs20/{m}.nc" for m in sweep["methods"]}
+
+
+# --------------------------------------------------------------------------------------------
+# (b) the diffusion-time grids
+
+
+def test_ensemble_diffusion_steps_rerun_only_the_ensemble_sweep_and_its_figures(
+    tiny_run, tmp_path
+) -> None:
+    steps = TINY_CONFIG["ensembles"]["diffusion_steps"]
+    plan = dry_run(tiny_run, tmp_path, {"ensembles": {"diffusion_steps": [*steps[:-1], 2]}})
+    assert plan.rules == {"ensemble_sweep", FIGURES[8], FIGURES[9]}, plan.jobs
+
+
+def test_spread_sweep_steps_rerun_only_the_new_spread_runs_and_fig09(tiny_run, tmp_path) -> None:
+    steps = TINY_CONFIG["assimilation"]["spread_sweep"]["diffusion_steps"]
+    new = [steps[0], 3]
+    assert 3 not in steps
+    plan = dry_run(tiny_run, tmp_path, {"assimilation": {"spread_sweep": {"diffusion_steps": new}}})
+    assert plan.rules == {"da_spread_run", "da_spread_sweep", FIGURES[9]}, plan.jobs
+    assert plan.outputs_of(r"assimilation/spread/") == {"results/assimilation/spread/S3.nc"}
+
+
+def test_both_diffusion_time_grids(tiny_run, tmp_path) -> None:
+    edit = {
+        "ensembles": {"diffusion_steps": [1, 2, 5]},
+        "assimilation": {"spread_sweep": {"diffusion_steps": [1, 3]}},
+    }
+    plan = dry_run(tiny_run, tmp_path, edit)
+    assert plan.rules == {
+        "ensemble_sweep",
+        "da_spread_run",
+        "da_spread_sweep",
+        FIGURES[8],
+        FIGURES[9],
+    }, plan.jobs
+
+
+# --------------------------------------------------------------------------------------------
+# (c) a figure script
+
+
+def _repo_copy(dest: Path) -> Path:
+    """Copy of the workflow's files (modification times kept, as a checkout would have them)."""
+    for name in ("workflow", "scripts", "config", "resources", "envs", "profiles"):
+        shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
+def _dry_run_from(repo: Path, workdir: Path, *extra: str) -> Plan:
+    cmd = [
+        sys.executable, "-m", "snakemake", "-s", str(repo / "workflow" / "Snakefile"),
+        "--directory", str(workdir), "-n", "--configfile", str(TINY), *extra,
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, timeout=DRY_RUN_TIMEOUT_S)
+    assert proc.returncode == 0, proc.stderr[-6000:]
+    return Plan(proc.stdout + proc.stderr)
+
+
+def test_editing_a_figure_script_reruns_only_that_figure(tiny_run, tmp_path) -> None:
+    """Appending a line to fig05's script (in a copy of the repository) reruns fig05 only.
+
+    Snakemake's code trigger for ``script:`` rules compares the script's modification time with
+    the outputs' (copytree keeps modification times). The copy lives at another path, and the
+    rules name resources by absolute path (``RESOURCES``), so with the default triggers the copy
+    may count as a changed set of input files ("Set of input files has changed", rerunning the
+    whole DAG). The test then uses the other triggers (mtime, params, code, software-env), after
+    checking that under them the unedited copy plans nothing.
+    """
+    repo = _repo_copy(tmp_path / "repo")
+    triggers: list[str] = []
+    baseline = _dry_run_from(repo, tiny_run)
+    if baseline.jobs:
+        reasons = set(re.findall(r"reason: (.*)", baseline.output))
+        assert "Set of input files has changed since last execution" in reasons, reasons
+        triggers = ["--rerun-triggers", "mtime", "params", "code", "software-env"]
+        baseline = _dry_run_from(repo, tiny_run, *triggers)
+    assert baseline.jobs == {}, (
+        "the unedited copy of the repository should plan nothing, got "
+        f"{baseline.jobs}:\n{baseline.output[-4000:]}"
+    )
+    script = repo / "scripts" / "figures" / f"{FIGURES[5]}.py"
+    with script.open("a") as f:
+        f.write("# restyled\n")
+    plan = _dry_run_from(repo, tiny_run, *triggers)
+    assert plan.jobs == {FIGURES[5]: 1}, plan.jobs
+    assert "Code has changed since last execution" in plan.output
+
+
+# --------------------------------------------------------------------------------------------
+# (d) a diffusion training hyper-parameter
+
+
+def _files(workdir: Path, folder: str, name: str) -> set[str]:
+    return {str(p.relative_to(workdir)) for p in (workdir / "results" / folder).rglob(name)}
+
+
+def test_diffusion_learning_rate_reruns_training_and_everything_downstream(
+    tiny_run, tmp_path
+) -> None:
+    plan = dry_run(tiny_run, tmp_path, {"diffusion": {"training": {"learning_rate": 1.0e-3}}})
+    assert plan.rules == {
+        "train_diffusion",
+        # generation
+        "generate_samples",
+        "score_generation",
+        "generation_table",
+        # transfer surrogates (network and ridge) and what collects them
+        "train_surrogate",
+        "fit_surrogate",
+        "evaluate_surrogate",
+        "surrogate_table",
+        "surrogate_study",
+        # ensembles and diffusion data assimilation
+        "ensemble_sweep",
+        "da_tune_diffusion",
+        "da_select",
+        "da_run_diffusion",
+        "da_spread_run",
+        "da_spread_sweep",
+        "da_obs_interval_sweep",
+        "da_table",
+        # every figure depends on a diffusion model at this scale
+        *FIGURES.values(),
+    }, plan.jobs
+    variants, seeds = TINY_CONFIG["diffusion"]["variants"], TINY_CONFIG["diffusion"]["seeds"]
+    assert plan.jobs["train_diffusion"] == len(variants) * len(seeds)
+
+    # Surrogates: exactly those built on a diffusion model, none of dense / rff / poly.
+    def needs_diffusion(path: str) -> bool:
+        return SURROGATE_CONFIGURATIONS[Path(path).parts[-3]].needs_diffusion_model
+
+    done = _files(tiny_run, "surrogate", "model.pt") | _files(tiny_run, "surrogate", "rollout.nc")
+    planned = plan.outputs_of(r"results/surrogate/.*/(model\.pt|rollout\.nc)$")
+    assert planned, "no transfer surrogate would rerun"
+    assert planned == {p for p in done if needs_diffusion(p)}
+    assert any(not needs_diffusion(p) for p in done), "the tiny run should have plain surrogates"
+
+    # Assimilation: exactly the diffusion methods' tuning, selection and runs; no static / ETKF.
+    def uses_diffusion(path: str) -> bool:
+        method = Path(path).stem if "/tuning/" not in path else Path(path).parts[-2]
+        return DA_METHODS[method].uses_diffusion
+
+    done = set().union(
+        *(_files(tiny_run, f"assimilation/{kind}", "*.*") for kind in ("tuning", "tuned", "runs"))
+    )
+    done = {p for p in done if p.endswith((".nc", ".json"))}
+    planned = plan.outputs_of(r"results/assimilation/(tuning|tuned|runs)/")
+    assert planned, "no diffusion DA job would rerun"
+    assert planned == {p for p in done if uses_diffusion(p)}
+    assert any(not uses_diffusion(p) for p in done), "the tiny run should have static DA runs"
