@@ -8,7 +8,7 @@ import xarray as xr
 
 from ..tables import stack_runs
 
-SCALARS = ("ana_rmse", "ana_spread", "bg_rmse", "bg_spread", "crps")
+SCALARS = ("ana_rmse", "ana_spread", "bg_rmse", "bg_spread", "crps", "spread_skill")
 
 
 def _scalars(run: xr.Dataset) -> xr.Dataset:

@@ -123,6 +123,11 @@ def result_dataset(res: CycledDAResult, attrs: dict) -> xr.Dataset:
         "bg_rmse": ("truth", res.bg_rmse, {**one, "long_name": "background nRMSE"}),
         "bg_spread": ("truth", res.bg_spread, {**one, "long_name": "background spread"}),
         "crps": ("truth", res.crps_bg, {**one, "long_name": "background CRPS (normalised)"}),
+        "spread_skill": (
+            "truth",
+            res.bg_spread / res.bg_rmse,
+            {**one, "long_name": "spread-skill ratio of the background (spread / RMSE)"},
+        ),
         "rmse_lead": (
             ("truth", "lead"),
             res.rmse_lead,
