@@ -65,7 +65,7 @@ ds = xr.Dataset(
         "wall_time": (
             "step",
             np.asarray(history["wall_time"]),
-            {"long_name": "wall time since the start of training", "units": "s"},
+            {"long_name": "wall time since the start of training", "units": "s", "timing": "true"},
         ),
     },
     coords={

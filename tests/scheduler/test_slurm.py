@@ -95,9 +95,9 @@ def test_results_equal_a_local_run_bitwise(slurm_run, tiny_run):
             assert json.loads(a.attrs["provenance_params"]) == json.loads(
                 b.attrs["provenance_params"]
             )
-            if a.attrs.get("provenance_deterministic", "true") != "true":
-                continue
             for name in a.data_vars:
+                if a[name].attrs.get("timing") == "true":  # wall-clock times differ, by nature
+                    continue
                 np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=str(local))
 
 

@@ -103,7 +103,8 @@ def test_cross_key_errors_are_named(tmp_path):
     edit.write_text("diffusion:\n  main_variant: state_linear\n")
     proc = snakemake("-n", "--configfile", str(TINY), str(edit), workdir=tmp_path, check=False)
     assert proc.returncode != 0
-    assert "diffusion.main_variant='state_linear' is not in diffusion.variants" in proc.stderr
+    out = proc.stdout + proc.stderr
+    assert "diffusion.main_variant='state_linear' is not in diffusion.variants" in out
 
 
 def test_tiny_run_writes_data_with_provenance(tiny_run):
