@@ -18,7 +18,9 @@ import time
 import torch
 
 from ddmdyn.dynamics import initial_states, integrate_trajectories, normalise
-from ddmdyn.surrogate import build_surrogate, rollout, rollout_scores, rollout_starts
+from ddmdyn.surrogate.pairs import rollout_starts
+from ddmdyn.surrogate.rollout import rollout, rollout_scores
+from ddmdyn.surrogate.training import build_surrogate
 
 
 def _sync(device: torch.device) -> None:

@@ -12,15 +12,12 @@ from ddmdyn.assimilation.experiment import (
     run_experiment,
 )
 from ddmdyn.data import load_states
-from ddmdyn.diffusion.checkpoint import load_diffusion_model
 from ddmdyn.io import provenance_attrs, write_netcdf
 from ddmdyn.logs import setup_logging
-from ddmdyn.runtime import resolve_device, set_threads
 
 smk = snakemake  # injected by Snakemake
 log = setup_logging(smk.log[0])
 p = dict(smk.params.da)
-set_threads(smk.threads)
 inputs = dict(smk.input.items())
 
 if "tuned" in inputs:  # the value chosen by the grid search on the training truths
@@ -34,7 +31,11 @@ if p["n_truths"] is not None:
 static_cov = np.asarray(yaml.safe_load(open(inputs["static_cov"]))["full"], dtype=np.float64)
 
 model, settings = None, None
-if "model" in inputs:
+if "model" in inputs:  # torch is imported by diffusion-ensemble runs only (start-up time)
+    from ddmdyn.diffusion.checkpoint import load_diffusion_model
+    from ddmdyn.runtime import resolve_device, set_threads
+
+    set_threads(smk.threads)
     device = resolve_device(smk.config["device"])
     model = load_diffusion_model(inputs["model"], weights=p["weights"], device=device)
     settings = DiffusionEnsembleSettings(p["n_coarse_steps"], p["sampler"], p["eta"])

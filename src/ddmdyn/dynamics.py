@@ -2,15 +2,16 @@
 
 All functions act on the last axis (x, y, z) and are batched over any leading axes. The small
 functions (`lorenz63_tendency`, `rk4_step`, `integrate`) accept NumPy arrays or torch tensors;
-long trajectories are integrated by a compiled (numba) kernel.
+long trajectories are integrated by a compiled (numba) kernel, imported and compiled on first
+use so that modules which only normalise states do not pay numba's import time.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import numba
 import numpy as np
 
 SIGMA: float = 10.0
@@ -90,8 +91,7 @@ def _constants_like(x: Any) -> tuple[Any, Any]:
     return torch.as_tensor(NORM_SHIFT, **kw), torch.as_tensor(NORM_SCALE, **kw)
 
 
-@numba.njit(cache=True, nogil=True)
-def _trajectory_kernel(
+def _trajectory_loop(
     x0: np.ndarray,
     n_burn_in: int,
     n_store: int,
@@ -135,6 +135,14 @@ def _trajectory_kernel(
             out[i, n_store - 1, 2] = c
 
 
+@functools.cache
+def _trajectory_kernel() -> Callable[..., None]:
+    """`_trajectory_loop` compiled by numba (cached on disk), built on first call."""
+    import numba
+
+    return numba.njit(cache=True, nogil=True)(_trajectory_loop)
+
+
 def integrate_trajectories(
     x0: np.ndarray,
     n_steps: int,
@@ -163,7 +171,7 @@ def integrate_trajectories(
     if n_steps < 0 or n_burn_in < 0:
         raise ValueError("n_steps and n_burn_in must be non-negative")
     out = np.empty((x0.shape[0], n_steps + 1, 3), dtype=np.float64)
-    _trajectory_kernel(x0, int(n_burn_in), int(n_steps) + 1, dt, sigma, rho, beta, out)
+    _trajectory_kernel()(x0, int(n_burn_in), int(n_steps) + 1, dt, sigma, rho, beta, out)
     return out
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 import xarray as xr
 
 from ..dynamics import NORM_SCALE, denormalise, normalise
@@ -36,6 +35,8 @@ def diffusion_source(
     Members of truth j at cycle c draw their noise from streams keyed by (seed, j, c), so the
     ensemble does not depend on which truths are batched together.
     """
+    import torch  # here, not at the top: static methods run without importing torch
+
     from ..diffusion.ensemble import diffusion_ensemble
 
     device = next(model.parameters()).device

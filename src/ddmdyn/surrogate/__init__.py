@@ -2,52 +2,9 @@
 
 Modules: ``pairs`` (training pairs, roll-out starts), ``backbones`` (feature extractors),
 ``heads`` (linear / MLP), ``ridge`` (closed-form streaming ridge head), ``training`` (Adam
-training, ridge fit), ``rollout`` (autoregressive roll-outs and their scores).
+training, ridge fit), ``rollout`` (autoregressive roll-outs and their scores), ``experiment``
+(one configuration end to end), ``collect`` (tables of roll-out scores).
+
+Import from the modules: the package itself imports nothing, so that the torch-free ``collect``
+does not pay torch's import time (about 1.5 s per job).
 """
-
-from ddmdyn.surrogate.backbones import (
-    DenseBackbone,
-    DenseResidualBackbone,
-    PolynomialFeatures,
-    PretrainedDiffusionBackbone,
-    RandomFourierFeatures,
-    build_backbone,
-)
-from ddmdyn.surrogate.heads import LinearHead, MLPHead, build_head
-from ddmdyn.surrogate.pairs import PairSampler, RolloutStarts, rollout_starts, validation_pairs
-from ddmdyn.surrogate.ridge import RidgeAccumulator, RidgeHead
-from ddmdyn.surrogate.rollout import rollout, rollout_scores
-from ddmdyn.surrogate.training import (
-    SurrogateModel,
-    TrainHistory,
-    build_surrogate,
-    evaluate,
-    fit_ridge,
-    train_surrogate,
-)
-
-__all__ = [
-    "DenseBackbone",
-    "DenseResidualBackbone",
-    "LinearHead",
-    "MLPHead",
-    "PairSampler",
-    "PolynomialFeatures",
-    "PretrainedDiffusionBackbone",
-    "RandomFourierFeatures",
-    "RidgeAccumulator",
-    "RidgeHead",
-    "RolloutStarts",
-    "SurrogateModel",
-    "TrainHistory",
-    "build_backbone",
-    "build_head",
-    "build_surrogate",
-    "evaluate",
-    "fit_ridge",
-    "rollout",
-    "rollout_scores",
-    "rollout_starts",
-    "train_surrogate",
-    "validation_pairs",
-]
