@@ -22,7 +22,12 @@ if smk.rule == "surrogate_table":
 else:
     study = smk.wildcards.study
     ds = scaling_dataset(
-        runs, study, smk.params.points, smk.params.configurations, smk.params.seeds
+        runs,
+        study,
+        smk.params.points,
+        smk.params.configurations,
+        smk.params.seeds,
+        run_points=smk.params.run_points,
     )
     write_netcdf(ds, smk.output[0], prov)
 log.info("collected %d runs", len(runs))

@@ -61,6 +61,14 @@ def test_paper_dag_dry_runs_with_every_job(tmp_path):
         + len(sc["configurations"]) * n_points * len(sc["seeds"])
         + len(sc["representation_variants"]) * len(d["seeds"])
     )
+    # sweep points identical to the main experiment reuse its runs: dt = the main dt, and the
+    # representation study's main diffusion variant
+    shared_seeds = set(sc["seeds"]) & set(s["seeds"])
+    if s["dt"] in sc["surrogate_dt"]:
+        expected -= len(set(sc["configurations"]) & set(s["configurations"])) * len(shared_seeds)
+    if d["main_variant"] in sc["representation_variants"]:
+        assert sc["representation_configuration"] in s["configurations"]
+        expected -= len(set(d["seeds"]) & set(s["seeds"]))
     assert jobs["train_surrogate"] + jobs["fit_surrogate"] == expected
     assert jobs["evaluate_surrogate"] == expected
     # assimilation: every method tuned at the main interval, the sweep methods at the others
@@ -134,6 +142,21 @@ def test_tiny_run_produces_every_table_and_figure(tiny_run):
     for name in FIGURES:
         for ext in ("png", "pdf"):
             assert (res / "figures" / f"{name}.{ext}").stat().st_size > 10_000, name
+
+
+def test_sweep_point_equal_to_the_main_run_reuses_it(tiny_run):
+    """The representation study's main diffusion variant is the main transfer_linear run."""
+    res = tiny_run / "results" / "surrogate"
+    assert not (res / "representation" / "velocity_cos").exists()
+    with xr.open_dataset(res / "main" / "default" / "transfer_linear" / "0" / "rollout.nc") as run:
+        one_step = float(np.sqrt(run["mse"].values[1]))
+        hellinger = float(run["hellinger"])
+    with xr.open_dataset(res / "scaling_representation.nc") as ds:
+        point = ds.sel(configuration="transfer_linear", diffusion_variant="velocity_cos", seed=0)
+        assert float(point["rmse_one_step"]) == one_step
+        assert float(point["hellinger"]) == hellinger
+        other = ds.sel(configuration="transfer_linear", diffusion_variant="noise_cos", seed=0)
+        assert float(other["rmse_one_step"]) != one_step
 
 
 def test_report_contains_every_figure_and_table(tiny_run):

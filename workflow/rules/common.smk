@@ -2,6 +2,7 @@
 # Rules stay declarative; every value a job depends on reaches it through `params:`.
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import yaml
 
@@ -312,12 +313,36 @@ def surrogate_inputs(wildcards):
     return inputs
 
 
-def surrogate_study_rollouts(study):
+def surrogate_run_point(study, point, configuration, seed):
+    """(study, point) whose files hold this run.
+
+    A sweep point whose parameters equal the main experiment's (surrogate time step = the main
+    dt, representation = the main diffusion variant, ...) reuses the main run instead of
+    training and evaluating a duplicate.
+    """
+    if study != "main":
+        run = dict(configuration=configuration, seed=str(seed))
+        own = surrogate_params(SimpleNamespace(study=study, point=point, **run))
+        main = surrogate_params(SimpleNamespace(study="main", point="default", **run))
+        if own == main:
+            return "main", "default"
+    return study, point
+
+
+def surrogate_study_runs(study):
+    """(point, configuration, seed) of every run of a study, in the order of its inputs."""
     return [
-        surrogate_rollout(study, p, c, seed)
+        (p, c, seed)
         for p in surrogate_study_points(study)
         for c in surrogate_study_configurations(study)
         for seed in surrogate_study_seeds(study)
+    ]
+
+
+def surrogate_study_rollouts(study):
+    return [
+        surrogate_rollout(*surrogate_run_point(study, p, c, seed), c, seed)
+        for p, c, seed in surrogate_study_runs(study)
     ]
 
 

@@ -103,5 +103,8 @@ rule surrogate_study:
         points=lambda wildcards: surrogate_study_points(wildcards.study),
         configurations=lambda wildcards: surrogate_study_configurations(wildcards.study),
         seeds=lambda wildcards: surrogate_study_seeds(wildcards.study),
+        run_points=lambda wildcards: [
+            p for p, _, _ in surrogate_study_runs(wildcards.study)
+        ],
     script:
         "../../scripts/collect_surrogate.py"

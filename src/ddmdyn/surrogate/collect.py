@@ -73,18 +73,28 @@ def scaling_dataset(
     points: Sequence[str],
     configurations: Sequence[str],
     seeds: Sequence[int],
+    run_points: Sequence[str] | None = None,
 ) -> xr.Dataset:
     """(configuration, <study dim>, seed) summary scores of a scaling study.
 
     `points` are the path components of the sweep points (n64, c0.05, dt5, velocity_cos); the
-    study dimension holds their numeric values (or the variant names).
+    study dimension holds their numeric values (or the variant names). `run_points` gives the
+    sweep point of each run (default: its `point` attribute), for runs shared with the main
+    experiment, whose files carry the point "default".
     """
     dim, long_name, kind = STUDY_DIMS[study]
     prefix = {"samples": 1, "corruption": 1, "timestep": 2}.get(study, 0)
     values = [kind(p[prefix:]) for p in points]
+    if run_points is None:
+        run_points = [r.attrs["point"] for r in runs]
+    if len(run_points) != len(runs):
+        raise ValueError(f"{len(runs)} runs but {len(run_points)} run points")
+    unknown = sorted(set(run_points) - set(points))
+    if unknown:
+        raise ValueError(f"runs of points {unknown} are not sweep points {list(points)} of {study}")
     keyed = {}
-    for r in runs:
-        value = kind(r.attrs["point"][prefix:])
+    for r, point in zip(runs, run_points, strict=True):
+        value = kind(point[prefix:])
         keyed[(r.attrs["configuration"], value, int(r.attrs["seed"]))] = summary_scores(r)
     ds = stack_runs(keyed, ("configuration", dim, "seed"), (configurations, values, seeds))
     ds[dim].attrs.update(long_name=long_name, units="1")
