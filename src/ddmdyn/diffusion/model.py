@@ -54,5 +54,5 @@ class DiffusionModel(nn.Module):
         """Head loss (scalar, mean over batch and dims) for clean x0 (B, D), steps t, noise eps."""
         alpha, sigma = self._coeffs(t, x0)
         z = alpha * x0 + sigma * eps
-        pred = self.network(z, t)
+        pred = self.network(z, t).to(x0.dtype)  # float32 loss under mixed precision
         return head_loss(pred, self.head.target(x0, eps, alpha, sigma), kind)

@@ -65,6 +65,11 @@ class SinusoidalEmbedding(nn.Module):
         return torch.cat([torch.sin(arg), torch.cos(arg)], dim=-1)
 
 
+def autocast_active(x: torch.Tensor) -> bool:
+    """Whether `x` is computed inside `torch.autocast` for its device (mixed precision)."""
+    return torch.is_autocast_enabled(x.device.type)
+
+
 class ResidualFiLMBlock(nn.Module):
     """LayerNorm (no affine) -> FiLM -> Linear-ReLU-Linear -> layer scale -> residual add.
 
@@ -108,8 +113,9 @@ class ResidualFiLMBlock(nn.Module):
             a = F.relu(self.lin1(torch.addcmul(shift, n, scale1)), inplace=True)
         w2 = self.lin2.weight * self.gamma.unsqueeze(1)
         b2 = self.lin2.bias * self.gamma
-        if h.dim() == 2 and a.shape == h.shape:
+        if h.dim() == 2 and a.shape == h.shape and not autocast_active(h):
             return torch.addmm(h + b2, a, w2.t())
+        # under autocast the Linear runs in low precision, the residual sum in h's float32
         return h + F.linear(a, w2, b2)
 
 
@@ -179,6 +185,8 @@ class DenseResidualDenoiser(nn.Module):
 
     def _trunk(self, z: torch.Tensor, films: list[torch.Tensor]) -> torch.Tensor:
         h = self.input_proj(z)
+        if autocast_active(h):  # mixed precision: the residual stream stays float32
+            h = h.float()
         for blk, film in zip(self.blocks, films, strict=True):
             h = blk(h, film)
         return h

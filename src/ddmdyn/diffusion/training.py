@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import os
@@ -55,6 +56,21 @@ __all__ = [
 _RESUMABLE_CHANGES = ("n_steps", "log_every", "checkpoint_every")
 
 
+#: Arithmetic of the training forward pass: plain float32 (the paper), or bfloat16 mixed
+#: precision (torch.autocast: matmuls in bfloat16; weights, optimiser, residual stream and loss
+#: in float32). Validation always runs in float32.
+PRECISIONS = ("float32", "bfloat16")
+
+
+def training_autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
+    """Context of a training forward pass at `precision` (one of `PRECISIONS`) on `device`."""
+    if precision == "float32":
+        return contextlib.nullcontext()
+    if precision == "bfloat16":
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+
+
 @dataclass
 class DiffusionTrainConfig:
     """Hyper-parameters of one diffusion training run (defaults = the paper's velocity_cos)."""
@@ -75,6 +91,11 @@ class DiffusionTrainConfig:
     checkpoint_every: int = 1000
     seed: int = 0
     log_every: int = 100
+    precision: str = "float32"
+
+    def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -345,7 +366,8 @@ def train_diffusion(
             n_b = idx.numel()
             t = torch.randint(1, T + 1, (n_b,), generator=gen_train)
             eps = torch.randn((n_b, D), generator=gen_train)
-            loss = model.loss(train_data[idx], t.to(device), eps.to(device), cfg.loss)
+            with training_autocast(device, cfg.precision):
+                loss = model.loss(train_data[idx], t.to(device), eps.to(device), cfg.loss)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
