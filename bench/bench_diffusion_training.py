@@ -91,9 +91,16 @@ def main() -> None:
     opt = torch.optim.Adam(net.parameters(), lr=3e-4, fused=args.fused_adam)
     x0 = torch.randn(B, 3, device=device)
 
+    # mode -> (FiLM mode, training precision)
+    modes = {
+        "per_sample": ("per_sample", "float32"),
+        "table": ("table", "float32"),
+        "per_sample_bf16": ("per_sample", "bfloat16"),
+        "table_bf16": ("table", "bfloat16"),
+    }
+
     def step(mode: str) -> float:
-        net.film_mode = "per_sample" if mode.startswith("per_sample") else "table"
-        precision = "bfloat16" if mode.endswith("bf16") else "float32"
+        net.film_mode, precision = modes[mode]
         t = torch.randint(1, T + 1, (B,), device=device)
         eps = torch.randn(B, 3, device=device)
         sync(device)
@@ -106,7 +113,6 @@ def main() -> None:
         sync(device)
         return time.perf_counter() - t0
 
-    modes = ("per_sample", "table", "per_sample_bf16", "table_bf16")
     peak_before = matmul_peak(device)
     peak_bf16 = matmul_peak(device, dtype=torch.bfloat16)
     for _ in range(args.warmup):
@@ -130,9 +136,9 @@ def main() -> None:
     res, fl = {}, {}
     for m in modes:
         med = statistics.median(times[m])
-        film = "per_sample" if m.startswith("per_sample") else "table"
+        film, precision = modes[m]
         flops = training_flops(B, n_unique, args.hidden, args.emb_dim, args.n_blocks, 3, film)
-        ref = peak_bf16 if m.endswith("bf16") else peak
+        ref = peak_bf16 if precision == "bfloat16" else peak
         fl[m] = flops
         res[m] = med
         print(

@@ -25,17 +25,7 @@ spec = make_spec(
     p["mlp_hidden"],
     network_hparams=None if network is None else dict(network.hparams),
 )
-t = p["training"]
-settings = TrainingSettings(
-    n_steps=t.get("n_steps"),
-    batch_size=t.get("batch_size"),
-    learning_rate=t.get("learning_rate"),
-    val_every=t.get("val_every"),
-    val_pairs=t.get("val_pairs"),
-    ridge_batch_size=t.get("ridge_batch_size"),
-    ridge_l2=t.get("ridge_l2"),
-    ridge_pairs=t.get("ridge_pairs"),
-)
+settings = TrainingSettings(**p["training"])  # network or ridge keys, the others default None
 log.info("surrogate %s: %s", smk.wildcards, p)
 model, history = train_or_fit(
     spec,

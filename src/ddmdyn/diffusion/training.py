@@ -62,13 +62,18 @@ _RESUMABLE_CHANGES = ("n_steps", "log_every", "checkpoint_every")
 PRECISIONS = ("float32", "bfloat16")
 
 
+def check_precision(precision: str) -> None:
+    """Raise ValueError unless `precision` is one of `PRECISIONS`."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+
+
 def training_autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
     """Context of a training forward pass at `precision` (one of `PRECISIONS`) on `device`."""
+    check_precision(precision)
     if precision == "float32":
         return contextlib.nullcontext()
-    if precision == "bfloat16":
-        return torch.autocast(device.type, dtype=torch.bfloat16)
-    raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    return torch.autocast(device.type, dtype=torch.bfloat16)
 
 
 @dataclass
@@ -94,8 +99,7 @@ class DiffusionTrainConfig:
     precision: str = "float32"
 
     def __post_init__(self) -> None:
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        check_precision(self.precision)
 
     def to_dict(self) -> dict:
         return asdict(self)
