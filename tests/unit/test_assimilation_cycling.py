@@ -17,6 +17,13 @@ from ddmdyn.assimilation import (
     run_cycled_da,
     truth_rank,
 )
+from ddmdyn.assimilation.sources import cycle_normals
+from ddmdyn.assimilation.streams import (
+    INITIAL_STATES,
+    OBSERVATION_NOISE,
+    STATIC_ENSEMBLE,
+    stream_seed,
+)
 from ddmdyn.dynamics import NORM_SCALE, initial_states, integrate, integrate_trajectories, rk4_step
 
 C_FULL = np.array([[0.520, 0.747, 0.000], [0.747, 1.378, 0.001], [0.000, 0.001, 1.177]])
@@ -160,8 +167,9 @@ def test_etkf12_on_lorenz63_is_skilful(l63_truth):
     assert np.all(res.ana_spread / res.ana_rmse > 0.6) and np.all(
         res.ana_spread / res.ana_rmse < 1.6
     )
-    # lead 0 is the previous analysis: same analyses as ana_rmse, shifted by one cycle
-    np.testing.assert_allclose(res.rmse_lead[:, 0], res.ana_rmse, rtol=0.02)
+    # lead 0 is the previous analysis: same analyses as ana_rmse, shifted by one cycle (299 of
+    # the 300 squared errors are shared; one large error in the swapped cycle moves it by a few %)
+    np.testing.assert_allclose(res.rmse_lead[:, 0], res.ana_rmse, rtol=0.05)
     np.testing.assert_allclose(res.rmse_lead[:, -1], res.bg_rmse, rtol=1e-12)  # last = background
     assert res.rank_hist.shape == (2, 3, 13) and np.all(res.rank_hist.sum(axis=-1) == 300)
     free = run_cycled_da(None, truth, None, 10, 50, 300, init)
@@ -215,6 +223,44 @@ def test_initial_states_and_observations_are_seeded_and_shared(l63_truth):
     assert abs(noise.std() - 2.0) < 0.05 and abs(noise.mean()) < 0.05
     np.testing.assert_array_equal(
         make_observations(l63_truth[2:], 2.0, seed=1, truth_index=np.array([2])), obs[2:]
+    )
+
+
+def _first_words(seq: np.random.SeedSequence) -> tuple[int, ...]:
+    return tuple(seq.generate_state(4, dtype=np.uint64).tolist())
+
+
+@pytest.mark.parametrize("seed", [0, 1, 42, 2**32 - 1])
+def test_no_two_uses_of_one_seed_share_a_stream(seed):
+    """Observation noise of every truth, the initial-state draw and the static ensemble of every
+    cycle each get their own stream (SeedSequence(s) equals SeedSequence([s, 0]), the old clash)."""
+    assert _first_words(np.random.SeedSequence(seed)) == _first_words(
+        np.random.SeedSequence([seed, 0])
+    )  # the numpy behaviour that made the old keys collide
+    keys = [(OBSERVATION_NOISE, j) for j in range(64)] + [(INITIAL_STATES, 0)]
+    keys += [(STATIC_ENSEMBLE, c) for c in range(64)]
+    words = {_first_words(stream_seed(seed, use, key)) for use, key in keys}
+    assert len(words) == len(keys)
+    with pytest.raises(ValueError, match="seed"):
+        stream_seed(2**32, OBSERVATION_NOISE, 0)
+
+
+def test_draws_use_their_own_streams(l63_truth):
+    """The numbers actually drawn come from the documented keys, and no two uses coincide."""
+    seed = 7
+    noise = (make_observations(l63_truth, 1.0, seed=seed) - l63_truth)[0, :4].ravel()
+    own = np.random.default_rng(stream_seed(seed, OBSERVATION_NOISE, 0)).standard_normal(12)
+    np.testing.assert_allclose(noise, own, atol=1e-12)
+    init_normals = np.random.default_rng(stream_seed(seed, INITIAL_STATES, 0)).standard_normal(12)
+    static = cycle_normals(seed, 0, np.array([0]), (4, 3)).ravel()
+    for a, b in [(noise, init_normals), (noise, static), (init_normals, static)]:
+        assert not np.allclose(a, b)
+    # the initial-state indices do not come from truth 0's observation-noise stream
+    B, T = l63_truth.shape[:2]
+    first = np.random.default_rng(stream_seed(seed, INITIAL_STATES, 0)).integers(0, B * T, 1)
+    b, t = divmod(int(first[0]), T)
+    np.testing.assert_array_equal(
+        draw_initial_states(l63_truth, 1, seed)[b % B, 0], l63_truth[b, t]
     )
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ddmdyn.assimilation.methods import AnalysisStep
+from ddmdyn.assimilation.streams import INITIAL_STATES, OBSERVATION_NOISE, stream_seed
 from ddmdyn.dynamics import DT, NORM_SCALE, rk4_step
 
 __all__ = [
@@ -48,8 +49,8 @@ def make_observations(
 ) -> np.ndarray:
     """Noisy observations y_t = x_t + obs_std * N(0, I) for every step of every truth.
 
-    The noise of truth j comes from its own stream SeedSequence([seed, j]) (j = truth_index[b],
-    default b), so it does not depend on which other truths are in the array.
+    The noise of truth j comes from its own stream, key (seed, OBSERVATION_NOISE, j) with
+    j = truth_index[b] (default b), so it does not depend on which other truths are in the array.
 
     Args:
         truth: (B, T, 3) physical units.
@@ -61,7 +62,7 @@ def make_observations(
     ids = np.arange(truth.shape[0]) if truth_index is None else np.asarray(truth_index)
     out = np.empty(truth.shape, dtype=np.float64)
     for b, j in enumerate(ids):
-        rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(j)]))
+        rng = np.random.default_rng(stream_seed(seed, OBSERVATION_NOISE, j))
         out[b] = truth[b] + obs_std * rng.standard_normal(truth.shape[1:])
     return out
 
@@ -72,6 +73,7 @@ def draw_initial_states(truth: np.ndarray, n_state: int, seed: int) -> np.ndarra
     Draws are sequential (uniform integers, repeats rejected) and assigned member-major: draw i
     goes to member i // B of truth i % B. Hence member 0 is the same for every n_state, so a
     1-member method (EnOI) starts from member 0 of an ETKF's initial ensemble with the same seed.
+    The stream has the key (seed, INITIAL_STATES, 0), distinct from every observation-noise key.
 
     Args:
         truth: (B, T, 3) physical units.
@@ -83,7 +85,7 @@ def draw_initial_states(truth: np.ndarray, n_state: int, seed: int) -> np.ndarra
     need = B * n_state
     if need > B * T:
         raise ValueError("more initial states requested than truth states available")
-    rng = np.random.default_rng(np.random.SeedSequence(int(seed)))
+    rng = np.random.default_rng(stream_seed(seed, INITIAL_STATES, 0))
     chosen: list[int] = []
     seen: set[int] = set()
     while len(chosen) < need:

@@ -4,7 +4,7 @@ A source is called as ``source(x_b, cycle, truth_index) -> ensemble`` with
 x_b (B, 3) physical backgrounds, `cycle` the global cycle counter (burn-in included) and
 `truth_index` (B,) integer ids of the truths in the batch; it returns (B, N, 3) physical members.
 
-Random numbers (decision 11.2): one Philox stream keyed by SeedSequence([seed, cycle]) per cycle;
+Random numbers (decision 11.2): one Philox stream per cycle, key (seed, STATIC_ENSEMBLE, cycle);
 from it a block of standard normals (max(truth_index) + 1, N, 3) is drawn and truth j takes block j.
 So a truth's ensemble depends only on (seed, cycle, truth id, member) and not on the batch it is
 run in, and every method built with the same seed sees the same numbers (common random numbers).
@@ -17,6 +17,8 @@ from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
+
+from .streams import STATIC_ENSEMBLE, stream_seed
 
 __all__ = [
     "CallableSource",
@@ -51,10 +53,10 @@ def cycle_normals(
 ) -> np.ndarray:
     """Standard normals (B, *shape) for the given truths, keyed by (seed, cycle, truth id).
 
-    Draws (max(truth_index) + 1, *shape) from Philox(SeedSequence([seed, cycle])) and returns
+    Draws (max(truth_index) + 1, *shape) from Philox(key (seed, STATIC_ENSEMBLE, cycle)), returns
     the rows `truth_index`, so the numbers of a truth do not depend on the batch composition.
     """
-    rng = np.random.Generator(np.random.Philox(np.random.SeedSequence([int(seed), int(cycle)])))
+    rng = np.random.Generator(np.random.Philox(stream_seed(seed, STATIC_ENSEMBLE, cycle)))
     block = rng.standard_normal((int(truth_index.max()) + 1, *shape))
     return block[truth_index]
 
