@@ -57,11 +57,16 @@ def _write_edit(folder: Path) -> Path:
     return path
 
 
+def _slurm_jobs_of(log: Path) -> list[str]:
+    """The SLURM job ids a job log records, one per attempt (the log is appended to)."""
+    jobs = re.findall(r"SLURM job (\d+)", log.read_text())
+    assert jobs, f"{log} records no SLURM job id:\n{log.read_text()[-2000:]}"
+    return jobs
+
+
 def _slurm_job_of(log: Path) -> str:
-    """The SLURM job id a job log records (ddmdyn.logs.setup_logging writes it first)."""
-    m = re.search(r"SLURM job (\d+)", log.read_text())
-    assert m, f"{log} records no SLURM job id:\n{log.read_text()[-2000:]}"
-    return m.group(1)
+    """The SLURM job id of the latest attempt that a job log records."""
+    return _slurm_jobs_of(log)[-1]
 
 
 def _wait_for(path: Path, proc: subprocess.Popen, timeout_s: float) -> None:
@@ -159,7 +164,10 @@ def _resumed_step(work: Path) -> int:
 
 def test_retry_is_a_new_job_that_resumed(interrupted_run) -> None:
     work, job = interrupted_run
-    assert _slurm_job_of(work / JOB_LOG) != job, "the retry should be a new SLURM job"
+    attempts = _slurm_jobs_of(work / JOB_LOG)
+    assert attempts[0] == job and attempts[-1] != job, (
+        f"the retry should be a new SLURM job appended to the same log: {attempts}"
+    )
     assert 0 < _resumed_step(work) < N_STEPS
     assert not (work / CHECKPOINT).exists(), "a finished run's checkpoint should be removed"
 

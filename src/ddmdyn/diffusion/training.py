@@ -26,7 +26,6 @@ import copy
 import math
 import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -35,9 +34,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from ..io import atomic_write_text, save_torch
+from ..progress import ProgressLog
 from .heads import make_head
 from .model import DiffusionModel
 from .network import DenseResidualDenoiser
@@ -257,8 +256,9 @@ def train_diffusion(
         val_states: (M, D) float32 normalised validation states.
         checkpoint_path: resumable training checkpoint (torch file, weights_only-loadable).
         device: torch device for the model and data.
-        progress: show a tqdm bar on stderr.
-        log: callable receiving a text line every cfg.log_every steps and at validations.
+        progress: an interactive bar on stderr when stderr is a terminal (never in a log file).
+        log: callable receiving a progress line (step done/total, rate, ETA, loss) every
+            cfg.log_every steps and at validations.
         handle_signals: catch SIGTERM/SIGUSR1 -> checkpoint -> `TrainingInterrupted`.
 
     Returns:
@@ -350,16 +350,11 @@ def train_diffusion(
             path,
         )
 
-    bar = tqdm(
-        total=cfg.n_steps,
-        initial=min(step, cfg.n_steps),
-        disable=not progress,
-        file=sys.stderr,
-        desc="diffusion",
-        dynamic_ncols=True,
+    meter = ProgressLog(
+        cfg.n_steps, log, start=min(step, cfg.n_steps), bar=None if progress else False
     )
     net.train()
-    with _SignalCatcher(handle_signals) as sig, bar:
+    with _SignalCatcher(handle_signals) as sig, meter:
         while step < cfg.n_steps:
             epoch, b = divmod(step, batches_per_epoch)
             if epoch != perm_epoch:
@@ -379,7 +374,7 @@ def train_diffusion(
                 torch._foreach_lerp_(ema_params, params, 1.0 - cfg.ema_decay)
             step += 1
             pending.append((step, loss.detach()))
-            bar.update(1)
+            meter.move_bar(step)
 
             validated = step % cfg.val_every == 0 or step == cfg.n_steps
             if validated or step % cfg.log_every == 0 or step % cfg.checkpoint_every == 0:
@@ -388,11 +383,10 @@ def train_diffusion(
                 val = _validate(model, ema_net, val_data, cfg, gen_val, device)
                 history["val_loss"][-1] = val
             if step % cfg.log_every == 0 or validated:
-                msg = f"step {step}/{cfg.n_steps} train_loss {history['train_loss'][-1]:.5f}"
+                scores = {"train_loss": history["train_loss"][-1]}
                 if validated:
-                    msg += f" val_loss(ema) {history['val_loss'][-1]:.5f}"
-                log(msg + f" wall {elapsed():.1f}s")
-                bar.set_postfix(loss=f"{history['train_loss'][-1]:.4f}")
+                    scores["val_loss(ema)"] = history["val_loss"][-1]
+                log(meter.line(step, **scores))
             if step % cfg.checkpoint_every == 0 or step == cfg.n_steps:
                 save_checkpoint()
             if sig.received is not None:
