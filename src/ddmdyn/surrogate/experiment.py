@@ -15,6 +15,7 @@ import xarray as xr
 from ..dynamics import DT
 from ..experiments import SURROGATE_CONFIGURATIONS
 from ..io import save_torch
+from ..progress import ProgressLog
 from .backbones import build_backbone
 from .pairs import PairSampler, rollout_starts, validation_pairs
 from .ridge import RidgeHead
@@ -145,8 +146,11 @@ def train_or_fit(
 
     val = validation_pairs(val_norm, dt=dt, n_max=settings.val_pairs, device=device)
 
+    meter = ProgressLog(settings.n_steps, log, bar=False)
+
     def log_metrics(metrics: Mapping[str, float]) -> None:
-        log(", ".join(f"{k} {v:.4g}" for k, v in metrics.items()))
+        scores = {k: v for k, v in metrics.items() if k != "step"}
+        log(meter.line(int(metrics["step"]), **scores))
 
     history = train_surrogate(
         model,
