@@ -3,13 +3,12 @@
 import numpy as np
 import xarray as xr
 
+from ddmdyn.checkpointing import claim_checkpoint, release_checkpoint
 from ddmdyn.data import load_states
 from ddmdyn.diffusion.checkpoint import save_model
 from ddmdyn.diffusion.training import (
     DiffusionTrainConfig,
     build_model,
-    claim_checkpoint,
-    release_checkpoint,
     train_diffusion,
 )
 from ddmdyn.io import params_hash, provenance_attrs, write_netcdf

@@ -1,8 +1,9 @@
 """Rules train_surrogate / fit_surrogate: one surrogate (study, point, configuration, seed)."""
 
+from ddmdyn.checkpointing import claim_checkpoint, release_checkpoint
 from ddmdyn.data import load_states
 from ddmdyn.diffusion.checkpoint import load_diffusion_model
-from ddmdyn.io import provenance_attrs
+from ddmdyn.io import params_hash, provenance_attrs
 from ddmdyn.logs import setup_logging
 from ddmdyn.runtime import resolve_device, set_threads
 from ddmdyn.surrogate.experiment import TrainingSettings, make_spec, save_surrogate, train_or_fit
@@ -27,6 +28,7 @@ spec = make_spec(
 )
 settings = TrainingSettings(**p["training"])  # network or ridge keys, the others default None
 log.info("surrogate %s: %s", smk.wildcards, p)
+claim_checkpoint(smk.params.checkpoint, params_hash({"surrogate": p, "data": expect}), log.info)
 model, history = train_or_fit(
     spec,
     train,
@@ -39,6 +41,7 @@ model, history = train_or_fit(
     corruption=p["corruption"],
     network=network,
     log=log.info,
+    checkpoint_path=smk.params.checkpoint,
 )
 prov = provenance_attrs(p, inputs=list(smk.input), seeds=p["seed"], step=smk.rule)
 save_surrogate(
@@ -48,3 +51,4 @@ save_surrogate(
     extra={"params_json": prov["provenance_params"], "history": history},
 )
 log.info("wrote %s (%d trainable parameters)", smk.output.model, model.n_trainable())
+release_checkpoint(smk.params.checkpoint)

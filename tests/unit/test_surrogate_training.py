@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
+
 import numpy as np
 import pytest
 import torch
 
+from ddmdyn.checkpointing import JobInterrupted
 from ddmdyn.dynamics import initial_states, integrate_trajectories, normalise
 from ddmdyn.surrogate.backbones import PolynomialFeatures
 from ddmdyn.surrogate.pairs import PairSampler, n_pairs, rollout_starts, validation_pairs
@@ -130,20 +134,62 @@ def test_frozen_backbone_training_changes_only_the_head(l63):
     assert not torch.equal(after["head.net.0.weight"], before["head.net.0.weight"])
 
 
-def test_resumed_training_equals_uninterrupted(l63):
-    train, _ = l63
-    kw = {"batch_size": 32, "lr": 1e-3, "val_every": 4}
+def test_resumed_training_equals_uninterrupted(l63, tmp_path):
+    train, val = l63
+    xv, yv = validation_pairs(val, dt=10)
+    kw = {"batch_size": 32, "lr": 1e-3, "val_every": 4, "val_pairs": (xv[:256], yv[:256])}
     full = build_surrogate("dense", "linear", {"widths": [16]}, seed=1)
-    train_surrogate(full, PairSampler(train, seed=2, corruption=0.1), n_steps=8, **kw)
-    saved = []
+    ref = train_surrogate(full, PairSampler(train, seed=2, corruption=0.1), n_steps=8, **kw)
+    ckpt = tmp_path / "surrogate.ckpt"
     part = build_surrogate("dense", "linear", {"widths": [16]}, seed=1)
-    train_surrogate(
-        part, PairSampler(train, seed=2, corruption=0.1), 4, checkpoint_fn=saved.append, **kw
+    train_surrogate(part, PairSampler(train, seed=2, corruption=0.1), 4, checkpoint_path=ckpt, **kw)
+    resumed = build_surrogate("dense", "linear", {"widths": [16]}, seed=7)  # weights from ckpt
+    hist = train_surrogate(
+        resumed, PairSampler(train, seed=2, corruption=0.1), 8, checkpoint_path=ckpt, **kw
     )
-    resumed = build_surrogate("dense", "linear", {"widths": [16]}, seed=7)
-    train_surrogate(resumed, PairSampler(train, seed=2, corruption=0.1), 8, resume=saved[-1], **kw)
     for k, v in full.state_dict().items():
         torch.testing.assert_close(resumed.state_dict()[k], v, rtol=0, atol=0)
+    assert hist == ref
+
+
+class _SignalAt(PairSampler):
+    """A pair sampler that sends this process SIGTERM while drawing batch `at` (a time limit)."""
+
+    def __init__(self, *args, at: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.at = at
+
+    def batch(self, k, batch_size, shuffle=True):
+        if k == self.at:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return super().batch(k, batch_size, shuffle)
+
+
+def test_sigterm_between_validations_checkpoints_and_resumes_bit_for_bit(l63, tmp_path):
+    train, val = l63
+    xv, yv = validation_pairs(val, dt=10)
+    kw = {"batch_size": 32, "lr": 1e-3, "val_every": 4, "val_pairs": (xv[:256], yv[:256])}
+    full = build_surrogate("dense", "linear", {"widths": [16]}, seed=1)
+    ref = train_surrogate(full, PairSampler(train, seed=2), n_steps=10, **kw)
+    ckpt = tmp_path / "surrogate.ckpt"
+    first = build_surrogate("dense", "linear", {"widths": [16]}, seed=1)
+    with pytest.raises(JobInterrupted, match="after step 6") as info:
+        train_surrogate(
+            first,
+            _SignalAt(train, seed=2, at=5),
+            10,
+            checkpoint_path=ckpt,
+            handle_signals=True,
+            **kw,
+        )
+    assert info.value.step == 6 and info.value.signum == signal.SIGTERM and ckpt.exists()
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handler restored
+    retry = build_surrogate("dense", "linear", {"widths": [16]}, seed=3)
+    hist = train_surrogate(retry, PairSampler(train, seed=2), 10, checkpoint_path=ckpt, **kw)
+    # steps 5-6 ran before the signal: the record at step 8 still averages steps 5..8
+    assert hist == ref
+    for k, v in full.state_dict().items():
+        torch.testing.assert_close(retry.state_dict()[k], v, rtol=0, atol=0)
 
 
 def test_fit_ridge_streams_one_pass_and_fits_the_flow_map(l63):

@@ -28,6 +28,14 @@ rule train_surrogate:
     params:
         surrogate=lambda wildcards: surrogate_params(wildcards),
         data=data_expectation("train", "validation"),
+        checkpoint=lambda wildcards: result(
+            "checkpoints",
+            "surrogate",
+            wildcards.study,
+            wildcards.point,
+            wildcards.configuration,
+            f"{wildcards.seed}.pt",
+        ),
     script:
         "../../scripts/train_surrogate.py"
 
@@ -75,7 +83,12 @@ rule surrogate_table:
         runs=surrogate_main_rollouts(),
     output:
         netcdf=result("tables", "surrogate_scores.nc"),
-        csv=result("tables", "surrogate_scores.csv"),
+        csv=report(
+            result("tables", "surrogate_scores.csv"),
+            caption="../report/table_csv.rst",
+            category="Surrogates",
+            subcategory="CSV",
+        ),
         markdown=result("tables", "surrogate_scores.md"),
     log:
         logfile("tables", "surrogate_scores.log"),

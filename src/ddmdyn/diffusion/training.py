@@ -25,8 +25,6 @@ import contextlib
 import copy
 import math
 import os
-import signal
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
@@ -35,7 +33,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..io import atomic_write_text, save_torch
+from ..checkpointing import JobInterrupted, SignalCatcher, claim_checkpoint, release_checkpoint
+from ..io import save_torch
 from ..progress import ProgressLog
 from .heads import make_head
 from .model import DiffusionModel
@@ -48,6 +47,8 @@ __all__ = [
     "TrainingInterrupted",
     "TrainingResult",
     "build_model",
+    "claim_checkpoint",
+    "release_checkpoint",
     "train_diffusion",
 ]
 
@@ -124,15 +125,7 @@ class TrainingResult:
     steps: int = 0
 
 
-class TrainingInterrupted(RuntimeError):
-    """Raised after a checkpoint was written in response to SIGTERM/SIGUSR1."""
-
-    def __init__(self, step: int, signum: int, path: str | os.PathLike) -> None:
-        super().__init__(
-            f"training interrupted by signal {signum} after step {step}; "
-            f"checkpoint written to {path}"
-        )
-        self.step, self.signum, self.path = step, signum, path
+TrainingInterrupted = JobInterrupted  # the name callers of the training know
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -168,34 +161,6 @@ def _clone_state(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: v.detach().to("cpu", copy=True) for k, v in sd.items()}
 
 
-class _SignalCatcher:
-    """Records SIGTERM/SIGUSR1 while active (main thread only); restores handlers on exit."""
-
-    SIGNALS = tuple(
-        s
-        for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGUSR1", None))
-        if s is not None
-    )
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled and threading.current_thread() is threading.main_thread()
-        self.received: int | None = None
-        self._old: dict[int, object] = {}
-
-    def __enter__(self) -> _SignalCatcher:
-        if self.enabled:
-            for s in self.SIGNALS:
-                self._old[s] = signal.signal(s, self._handler)
-        return self
-
-    def _handler(self, signum, frame) -> None:
-        self.received = signum
-
-    def __exit__(self, *exc) -> None:
-        for s, h in self._old.items():
-            signal.signal(s, h)
-
-
 def _validate(model, ema_net, val_data, cfg, gen_val, device) -> float:
     """Stochastic validation loss with the EMA weights (mean over the drawn validation samples)."""
     n_val = val_data.shape[0]
@@ -217,25 +182,6 @@ def _validate(model, ema_net, val_data, cfg, gen_val, device) -> float:
     finally:
         model.network = raw_net
     return total / n_use
-
-
-def claim_checkpoint(checkpoint_path: str | os.PathLike, key: str, log=print) -> None:
-    """Make `checkpoint_path` belong to the run identified by `key` (e.g. a hash of its
-    parameters and input data): a checkpoint left by a run with another key is discarded, so a
-    resumed run never mixes states of two configurations. The key is kept beside it."""
-    path = Path(checkpoint_path)
-    keyfile = path.with_name(path.name + ".key")
-    if path.exists() and (not keyfile.exists() or keyfile.read_text() != key):
-        log(f"discarding checkpoint {path}: written for other parameters or data")
-        path.unlink()
-    atomic_write_text(keyfile, key)
-
-
-def release_checkpoint(checkpoint_path: str | os.PathLike) -> None:
-    """Remove a finished run's checkpoint and key (the final model is written elsewhere)."""
-    path = Path(checkpoint_path)
-    for p in (path, path.with_name(path.name + ".key")):
-        p.unlink(missing_ok=True)
 
 
 def train_diffusion(
@@ -354,7 +300,7 @@ def train_diffusion(
         cfg.n_steps, log, start=min(step, cfg.n_steps), bar=None if progress else False
     )
     net.train()
-    with _SignalCatcher(handle_signals) as sig, meter:
+    with SignalCatcher(handle_signals) as sig, meter:
         while step < cfg.n_steps:
             epoch, b = divmod(step, batches_per_epoch)
             if epoch != perm_epoch:

@@ -15,7 +15,6 @@ import xarray as xr
 from ..dynamics import DT
 from ..experiments import SURROGATE_CONFIGURATIONS
 from ..io import save_torch
-from ..progress import ProgressLog
 from .backbones import build_backbone
 from .pairs import PairSampler, rollout_starts, validation_pairs
 from .ridge import RidgeHead
@@ -113,6 +112,7 @@ def train_or_fit(
     corruption: float = 0.0,
     network: torch.nn.Module | None = None,
     log: Callable[[str], None] = print,
+    checkpoint_path: str | os.PathLike[str] | None = None,
 ) -> tuple[SurrogateModel, dict[str, list[float]]]:
     """Train (joint / MLP head, Adam) or fit (ridge, one streaming pass) one surrogate.
 
@@ -121,6 +121,9 @@ def train_or_fit(
         dt: surrogate step in integration steps; pairs never straddle trajectories.
         n_train_samples: seeded subset of the training pairs (sample-size study).
         corruption: std of the Gaussian noise added to training targets (redrawn per epoch).
+        checkpoint_path: gradient training resumes from / checkpoints to this file, and on
+            SIGTERM/SIGUSR1 checkpoints and raises `ddmdyn.checkpointing.JobInterrupted` (the
+            ridge fit is one pass and does not checkpoint).
     Returns:
         the model (on `device`, eval mode) and its training history (empty for ridge).
     """
@@ -146,12 +149,6 @@ def train_or_fit(
 
     val = validation_pairs(val_norm, dt=dt, n_max=settings.val_pairs, device=device)
 
-    meter = ProgressLog(settings.n_steps, log, bar=False)
-
-    def log_metrics(metrics: Mapping[str, float]) -> None:
-        scores = {k: v for k, v in metrics.items() if k != "step"}
-        log(meter.line(int(metrics["step"]), **scores))
-
     history = train_surrogate(
         model,
         sampler,
@@ -162,7 +159,9 @@ def train_or_fit(
         val_pairs=val,
         val_every=settings.val_every,
         device=device,
-        log=log_metrics,
+        log=log,
+        checkpoint_path=checkpoint_path,
+        handle_signals=checkpoint_path is not None,
     )
     hist = {k: [float(x) for x in v] for k, v in vars(history).items()}
     return model.eval(), hist

@@ -8,20 +8,25 @@ options, as in the paper:
 
 Batch order and target corruption are seeded by the ``PairSampler`` (batches are a pure function
 of the step), weight initialisation by ``build_surrogate``; so a run is reproducible and can
-resume at any step from a state dict (``resume`` / ``checkpoint_fn``).
+resume at any step from its checkpoint file, bit for bit (``checkpoint_path``).
 """
 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ddmdyn.checkpointing import JobInterrupted, SignalCatcher
+from ddmdyn.io import save_torch
+from ddmdyn.progress import ProgressLog
 from ddmdyn.surrogate.backbones import build_backbone, freeze
 from ddmdyn.surrogate.heads import build_head
 from ddmdyn.surrogate.pairs import PairSampler
@@ -135,9 +140,10 @@ def train_surrogate(
     val_every: int = 500,
     val_batch_size: int = 16384,
     device: torch.device | str | None = None,
-    log: Callable[[dict[str, float]], None] | None = None,
-    resume: dict[str, Any] | None = None,
-    checkpoint_fn: Callable[[dict[str, Any]], None] | None = None,
+    log: Callable[[str], None] | None = None,
+    checkpoint_path: str | os.PathLike[str] | None = None,
+    checkpoint_every: int | None = None,
+    handle_signals: bool = False,
 ) -> TrainHistory:
     """Train with Adam on the MSE of the increments; the model keeps its last weights.
 
@@ -151,9 +157,16 @@ def train_surrogate(
             (eval mode, no gradient), only the head's parameters are optimised.
         val_pairs: (x, y) validation inputs and increments; evaluated every ``val_every`` steps
             and after the last step.
-        log: called with each history record (dict) when it is made.
-        resume: a state dict produced by ``checkpoint_fn`` to continue from.
-        checkpoint_fn: called at each validation with {"model", "optimizer", "step", "history"}.
+        log: receives a progress line at each validation (step done/total, rate, ETA, train
+            and validation losses) and a line when a checkpoint is resumed.
+        checkpoint_path: resumable state (weights, Adam state, step, history, the running loss
+            since the last record), written atomically at every validation, every
+            ``checkpoint_every`` steps and on SIGTERM/SIGUSR1; an existing one is resumed, so the
+            result equals an uninterrupted run's bit for bit on CPU. The caller owns the file
+            (`ddmdyn.checkpointing.claim_checkpoint` / `release_checkpoint`).
+        checkpoint_every: extra checkpoints every this many steps (None: validations only).
+        handle_signals: on SIGTERM/SIGUSR1, checkpoint after the current step and raise
+            `ddmdyn.checkpointing.JobInterrupted` (needs ``checkpoint_path``).
     Returns:
         TrainHistory of the validations.
     """
@@ -168,16 +181,42 @@ def train_surrogate(
         params = [p for p in model.head.parameters() if p.requires_grad]
     if not params:
         raise ValueError("nothing to train: no parameter requires grad")
+    if handle_signals and checkpoint_path is None:
+        raise ValueError("handle_signals needs a checkpoint_path to save the state to")
     opt = torch.optim.Adam(params, lr=lr)
     history = TrainHistory()
     start = 0
-    if resume is not None:
-        model.load_state_dict(resume["model"])
-        opt.load_state_dict(resume["optimizer"])
-        history = TrainHistory(**resume["history"])
-        start = int(resume["step"])
+    loss_sum = torch.zeros((), device=device)
+    n_loss = 0
+    path = Path(checkpoint_path) if checkpoint_path is not None else None
+    if path is not None and path.exists():
+        state = torch.load(path, map_location=device, weights_only=True)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        history = TrainHistory(**state["history"])
+        start = int(state["step"])
+        loss_sum = state["loss_sum"].to(device)
+        n_loss = int(state["n_loss"])
+    log = log or (lambda line: None)
+    if start:
+        log(f"resumed from {path} at step {start}")
+    meter = ProgressLog(int(n_steps), log, start=start, bar=False)
 
-    def record(step: int, loss_sum: torch.Tensor, n_loss: int) -> None:
+    def save(step: int) -> None:
+        if path is not None:
+            save_torch(
+                {
+                    "model": model.state_dict(),
+                    "optimizer": opt.state_dict(),
+                    "step": step,
+                    "history": history.as_dict(),
+                    "loss_sum": loss_sum.detach().cpu(),
+                    "n_loss": n_loss,
+                },
+                path,
+            )
+
+    def record(step: int) -> None:
         train_loss = float(loss_sum) / max(1, n_loss)
         val_mse, val_mae = math.nan, math.nan
         if val_pairs is not None:
@@ -188,40 +227,35 @@ def train_surrogate(
         history.train_loss.append(train_loss)
         history.val_loss.append(val_mse)
         history.val_mae.append(val_mae)
-        if log is not None:
-            log({"step": step, "train_loss": train_loss, "val_loss": val_mse, "val_mae": val_mae})
-        if checkpoint_fn is not None:
-            checkpoint_fn(
-                {
-                    "model": model.state_dict(),
-                    "optimizer": opt.state_dict(),
-                    "step": step,
-                    "history": history.as_dict(),
-                }
-            )
+        log(meter.line(step, train_loss=train_loss, val_loss=val_mse, val_mae=val_mae))
 
-    loss_sum = torch.zeros((), device=device)
-    n_loss = 0
-    for step in range(start, int(n_steps)):
-        x, y = sampler.batch(step, batch_size)
-        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-        if train_backbone:
-            pred = model(x)
-        else:
-            with torch.no_grad():
-                h = model.backbone(x)
-            pred = model.head(h)
-        loss = F.mse_loss(pred, y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        loss_sum += loss.detach()
-        n_loss += 1
-        done = step + 1
-        if done % val_every == 0 or done == n_steps:
-            record(done, loss_sum, n_loss)
-            loss_sum.zero_()
-            n_loss = 0
+    with SignalCatcher(handle_signals) as signals:
+        for step in range(start, int(n_steps)):
+            x, y = sampler.batch(step, batch_size)
+            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            if train_backbone:
+                pred = model(x)
+            else:
+                with torch.no_grad():
+                    h = model.backbone(x)
+                pred = model.head(h)
+            loss = F.mse_loss(pred, y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            loss_sum += loss.detach()
+            n_loss += 1
+            done = step + 1
+            validated = done % val_every == 0 or done == n_steps
+            if validated:
+                record(done)
+                loss_sum.zero_()
+                n_loss = 0
+            if validated or (checkpoint_every and done % checkpoint_every == 0):
+                save(done)
+            if signals.received is not None:
+                save(done)
+                raise JobInterrupted(done, signals.received, path)
     model.eval()
     return history
 
