@@ -12,7 +12,9 @@ smk = snakemake  # injected by Snakemake
 log = setup_logging(smk.log[0])
 e = dict(smk.params.ensembles)
 set_threads(smk.threads)
-device = resolve_device(smk.config["device"])
+device = resolve_device(
+    smk.config["device"], gpu_requested=smk.resources.get("gpu", 0) > 0, rule=smk.rule
+)
 model = load_diffusion_model(smk.input.model, weights=smk.params.weights, device=device)
 test_phys = load_states(smk.input.test, normalised=False, expected_params=smk.params.data["test"])
 centres = pick_states(test_phys, e["n_states"], e["seed"]).astype("float64")

@@ -10,7 +10,9 @@ smk = snakemake  # injected by Snakemake
 log = setup_logging(smk.log[0])
 p = dict(smk.params.surrogate)
 set_threads(smk.threads)
-device = resolve_device(smk.config["device"])
+device = resolve_device(
+    smk.config["device"], gpu_requested=smk.resources.get("gpu", 0) > 0, rule=smk.rule
+)
 
 model, spec = load_surrogate(smk.input.model, device)
 test = load_states(smk.input.test, expected_params=smk.params.data["test"])

@@ -10,7 +10,9 @@ smk = snakemake  # injected by Snakemake
 log = setup_logging(smk.log[0])
 p = dict(smk.params.generation)
 set_threads(smk.threads)
-device = resolve_device(smk.config["device"])
+device = resolve_device(
+    smk.config["device"], gpu_requested=smk.resources.get("gpu", 0) > 0, rule=smk.rule
+)
 model = load_diffusion_model(smk.input.model, weights=smk.params.weights, device=device)
 log.info(
     "sampling %d states with %s, K=%d (%s weights)",

@@ -36,7 +36,9 @@ if "model" in inputs:  # torch is imported by diffusion-ensemble runs only (star
     from ddmdyn.runtime import resolve_device, set_threads
 
     set_threads(smk.threads)
-    device = resolve_device(smk.config["device"])
+    device = resolve_device(
+        smk.config["device"], gpu_requested=smk.resources.get("gpu", 0) > 0, rule=smk.rule
+    )
     model = load_diffusion_model(inputs["model"], weights=p["weights"], device=device)
     settings = DiffusionEnsembleSettings(p["n_coarse_steps"], p["sampler"], p["eta"])
 method = build_method(p["method"], p["value"], static_cov, p["obs_std"], p["seed"], model, settings)

@@ -13,7 +13,9 @@ from ddmdyn.surrogate.experiment import feature_function
 smk = snakemake  # injected by Snakemake
 log = setup_logging(smk.log[0])
 set_threads(smk.threads)
-device = resolve_device(smk.config["device"])
+device = resolve_device(
+    smk.config["device"], gpu_requested=smk.resources.get("gpu", 0) > 0, rule=smk.rule
+)
 
 with read_dataset(smk.input.samples, variables={"state": ("sample", "variable")}) as ds:
     generated = dynamics.normalise(np.asarray(ds["state"].values, dtype=np.float64))

@@ -19,7 +19,10 @@ smk = snakemake  # injected by Snakemake
 log = setup_logging(smk.log[0])
 params = dict(smk.params.train)
 set_threads(smk.threads)
-device = resolve_device(smk.config["device"])  # not a param: the device must not force reruns
+# not a param: the device must not force reruns
+device = resolve_device(
+    smk.config["device"], gpu_requested=smk.resources.get("gpu", 0) > 0, rule=smk.rule
+)
 
 expect = smk.params.data
 train = load_states(smk.input.train, expected_params=expect["train"]).reshape(-1, 3)

@@ -12,7 +12,9 @@ smk = snakemake  # injected by Snakemake
 log = setup_logging(smk.log[0])
 p = dict(smk.params.surrogate)
 set_threads(smk.threads)
-device = resolve_device(smk.config["device"])
+device = resolve_device(
+    smk.config["device"], gpu_requested=smk.resources.get("gpu", 0) > 0, rule=smk.rule
+)
 
 expect = smk.params.data
 train = load_states(smk.input.train, expected_params=expect["train"])
