@@ -175,7 +175,12 @@ rule da_table:
         runs=da_table_files(),
     output:
         netcdf=result("tables", "assimilation_scores.nc"),
-        csv=result("tables", "assimilation_scores.csv"),
+        csv=report(
+            result("tables", "assimilation_scores.csv"),
+            caption="../report/table_csv.rst",
+            category="Ensembles and assimilation",
+            subcategory="CSV",
+        ),
         markdown=result("tables", "assimilation_scores.md"),
     log:
         logfile("tables", "assimilation_scores.log"),

@@ -574,4 +574,5 @@ def all_targets():
         + assimilation_targets()
         + table_targets()
         + figure_targets()
+        + report_targets()
     )

@@ -57,7 +57,12 @@ rule generation_table:
         scores=generation_score_files(),
     output:
         netcdf=result("tables", "generation_scores.nc"),
-        csv=result("tables", "generation_scores.csv"),
+        csv=report(
+            result("tables", "generation_scores.csv"),
+            caption="../report/table_csv.rst",
+            category="Generation",
+            subcategory="CSV",
+        ),
         markdown=result("tables", "generation_scores.md"),
     log:
         logfile("tables", "generation_scores.log"),

@@ -1,0 +1,316 @@
+"""Figures made for the report only: DA tuning curves and the training curves of every model.
+
+Same conventions as the paper figures (:mod:`.style`): bare Agg figures inside the project's rc
+parameters, legends outside the data, units on the axes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
+
+from .style import (
+    FALLBACK_COLOURS,
+    PAGE_WIDTH,
+    label_panels,
+    new_figure,
+    set_suptitle,
+    styled,
+)
+
+WARNING_COLOUR = "#B00000"
+CHOSEN_COLOUR = "#D55E00"
+AUTHORS_COLOUR = "#555555"
+EDGE_KEYS = ("at_grid_edge", "at_edge", "edge", "on_edge", "grid_edge")
+
+
+# --------------------------------------------------------------------------------------------
+# DA tuning curves
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TuningCurve:
+    """Tuning score of one method against each value of its grid.
+
+    Attributes:
+        method: DA method name.
+        parameter_name: the tuned parameter (inflation, diffusion_step).
+        values: grid values, ascending (n,).
+        objective: time-mean analysis nRMSE averaged over the tuning truths (n,), NaN = diverged.
+        per_truth: the same per truth (n, n_truths), or None.
+        chosen: the selected value.
+        at_edge: whether the selected value sits on the edge of its grid.
+        authors_value: the authors' published value, or None.
+    """
+
+    method: str
+    parameter_name: str
+    values: np.ndarray
+    objective: np.ndarray
+    per_truth: np.ndarray | None
+    chosen: float
+    at_edge: bool
+    authors_value: float | None = None
+
+
+def choice_at_grid_edge(choice: Mapping[str, Any], values: Sequence[float]) -> bool:
+    """Whether a tuned choice sits on the edge of its grid.
+
+    True when the chosen value is the smallest or largest grid value, or when the selection
+    itself flagged an edge (key ``at_grid_edge`` or a close variant, e.g. the edge of the part of
+    the grid that did not diverge).
+    """
+    flagged = any(bool(choice[k]) for k in EDGE_KEYS if k in choice and choice[k] is not None)
+    if not len(values):
+        return flagged
+    value = float(choice["value"])
+    return flagged or math.isclose(value, min(values)) or math.isclose(value, max(values))
+
+
+def tuning_curve(choice: Mapping[str, Any], runs: Sequence[xr.Dataset]) -> TuningCurve:
+    """Tuning curve of one method from its selection (the tuned JSON) and its tuning runs.
+
+    The score of each grid value is recomputed from the run (mean of ``ana_rmse`` over truths),
+    so the curve shows the runs themselves, not what the selection copied of them.
+
+    Raises:
+        ValueError: no runs, or a run without ``parameter_value`` / ``ana_rmse``.
+    """
+    if not runs:
+        raise ValueError(f"no tuning runs for {choice.get('method', '?')}")
+    rows = []
+    for run in runs:
+        if "parameter_value" not in run.attrs or "ana_rmse" not in run:
+            raise ValueError(
+                f"tuning run of {choice.get('method', '?')} lacks parameter_value or ana_rmse"
+            )
+        per_truth = np.asarray(run["ana_rmse"].values, dtype=float).ravel()
+        rows.append((float(run.attrs["parameter_value"]), per_truth))
+    rows.sort(key=lambda r: r[0])
+    values = np.array([r[0] for r in rows])
+    n_truths = max(len(r[1]) for r in rows)
+    per_truth = np.full((len(rows), n_truths), np.nan)
+    for i, (_, pt) in enumerate(rows):
+        per_truth[i, : len(pt)] = pt
+    with np.errstate(invalid="ignore"):
+        objective = np.array([np.mean(r[1]) for r in rows])
+    authors = choice.get("authors_value")
+    return TuningCurve(
+        method=str(choice.get("method") or runs[0].attrs.get("method", "?")),
+        parameter_name=str(
+            choice.get("parameter_name") or runs[0].attrs.get("parameter_name", "value")
+        ),
+        values=values,
+        objective=objective,
+        per_truth=per_truth,
+        chosen=float(choice["value"]),
+        at_edge=choice_at_grid_edge(choice, list(values)),
+        authors_value=None if authors is None else float(authors),
+    )
+
+
+def _grid_columns(n: int, max_cols: int = 4) -> tuple[int, int]:
+    ncols = min(max_cols, max(1, n))
+    return math.ceil(n / ncols), ncols
+
+
+@styled
+def tuning_curves_figure(
+    curves: Sequence[TuningCurve], title: str | None = None, obs_every: int | None = None
+) -> Figure:
+    """One panel per method: tuning score against each grid value.
+
+    Each panel shows the score averaged over the tuning truths (line and dots), each truth's
+    score (small grey dots), the chosen value (star), the authors' value (dotted vertical line)
+    and, where the choice sits on the edge of its grid, a red warning in the panel title.
+    Diverged grid values (no finite score) are marked with a red cross on the bottom axis.
+    """
+    if not curves:
+        raise ValueError("no tuning curves to plot")
+    nrows, ncols = _grid_columns(len(curves), max_cols=3)
+    fig, axes = new_figure(nrows, ncols, width=PAGE_WIDTH, height=2.1 * nrows + 0.9, squeeze=False)
+    flat = axes.ravel()
+    for index, (ax, curve) in enumerate(zip(flat, curves, strict=False)):
+        x = curve.values
+        finite = np.isfinite(curve.objective)
+        if curve.per_truth is not None and curve.per_truth.shape[1] > 1:
+            for j in range(curve.per_truth.shape[1]):
+                ax.plot(x, curve.per_truth[:, j], ls="none", marker=".", ms=2.5, color="#AAAAAA")
+        ax.plot(x[finite], curve.objective[finite], color="#0072B2", marker="o", ms=3.5, lw=1.0)
+        if (~finite).any():
+            ax.plot(
+                x[~finite],
+                np.zeros((~finite).sum()),
+                ls="none",
+                marker="x",
+                color=WARNING_COLOUR,
+                transform=ax.get_xaxis_transform(),
+                clip_on=False,
+            )
+        chosen = np.isclose(x, curve.chosen)
+        if chosen.any() and np.isfinite(curve.objective[chosen]).all():
+            ax.plot(
+                x[chosen],
+                curve.objective[chosen],
+                ls="none",
+                marker="*",
+                ms=11,
+                color=CHOSEN_COLOUR,
+                markeredgecolor="black",
+                markeredgewidth=0.5,
+                zorder=5,
+            )
+        else:  # the chosen value is not a grid point with a score: mark its position
+            ax.axvline(curve.chosen, color=CHOSEN_COLOUR, lw=1.2)
+        if curve.authors_value is not None:
+            ax.axvline(curve.authors_value, color=AUTHORS_COLOUR, ls=":", lw=1.2)
+        if len(x) > 1 and x.min() > 0 and x.max() / x.min() > 20:
+            ax.set_xscale("log")
+        elif np.all(x == np.round(x)):  # diffusion steps: integer ticks
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel(curve.parameter_name.replace("_", " "))
+        if index % ncols == 0:
+            ax.set_ylabel("analysis nRMSE (normalised)")
+        chosen_text = f"chosen {curve.chosen:g}"
+        if curve.at_edge:
+            ax.set_title(f"{curve.method}\n{chosen_text}, ⚠ on the grid edge", color=WARNING_COLOUR)
+            for spine in ax.spines.values():
+                spine.set_edgecolor(WARNING_COLOUR)
+        else:
+            ax.set_title(f"{curve.method}\n{chosen_text}")
+    for ax in flat[len(curves) :]:
+        ax.set_visible(False)
+    label_panels(flat[: len(curves)])
+    handles = [
+        Line2D([], [], color="#0072B2", marker="o", ms=3.5, label="mean over tuning truths"),
+        Line2D([], [], color="#AAAAAA", marker=".", ls="none", label="each truth"),
+        Line2D(
+            [],
+            [],
+            color=CHOSEN_COLOUR,
+            marker="*",
+            ms=9,
+            ls="none",
+            markeredgecolor="black",
+            label="chosen value",
+        ),
+        Line2D([], [], color=AUTHORS_COLOUR, ls=":", label="authors' value"),
+        Line2D([], [], color=WARNING_COLOUR, marker="x", ls="none", label="diverged (no score)"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=5)
+    if title is None:
+        title = "Grid tuning of the DA methods" + (
+            f" (observations every {obs_every} steps)" if obs_every is not None else ""
+        )
+    set_suptitle(fig, title)
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Training curves
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TrainingCurve:
+    """Losses of one training run against the optimiser step (NaN where not recorded)."""
+
+    step: np.ndarray
+    train_loss: np.ndarray
+    val_loss: np.ndarray
+
+
+def curve_from_log(log: xr.Dataset) -> TrainingCurve:
+    """A diffusion training log (``loss``, ``val_loss`` over ``step``) as a TrainingCurve."""
+    return TrainingCurve(
+        step=np.asarray(log["step"].values, dtype=float),
+        train_loss=np.asarray(log["loss"].values, dtype=float),
+        val_loss=np.asarray(log["val_loss"].values, dtype=float),
+    )
+
+
+def curve_from_history(history: Mapping[str, Sequence[float]]) -> TrainingCurve | None:
+    """A surrogate training history ({step, train_loss, val_loss, ...}); None if it is empty."""
+    if not history or not len(history.get("step", [])):
+        return None
+    return TrainingCurve(
+        step=np.asarray(history["step"], dtype=float),
+        train_loss=np.asarray(history["train_loss"], dtype=float),
+        val_loss=np.asarray(history.get("val_loss", [np.nan] * len(history["step"])), float),
+    )
+
+
+def _line_colours(labels: Sequence[str]) -> dict[str, Any]:
+    if len(labels) <= len(FALLBACK_COLOURS):
+        return {lab: FALLBACK_COLOURS[i] for i, lab in enumerate(labels)}
+    import matplotlib as mpl
+
+    cmap = mpl.colormaps["viridis"]
+    return {lab: cmap(i / max(1, len(labels) - 1)) for i, lab in enumerate(labels)}
+
+
+@styled
+def training_curves_figure(
+    panels: Mapping[str, Mapping[str, TrainingCurve]],
+    *,
+    title: str | None = None,
+    ylabel: str = "loss",
+    line_title: str = "run",
+    max_cols: int = 4,
+) -> Figure:
+    """One panel per model family, one colour per run: training loss (thin) and validation loss
+    (thicker, dots) against the optimiser step, log y axis.
+
+    Args:
+        panels: panel title -> {line label (e.g. "seed 3"): curve}. Empty panels are an error.
+        ylabel: y axis label, with units.
+        line_title: legend title of the line labels (e.g. "seed").
+    """
+    if not panels:
+        raise ValueError("no training curves to plot")
+    empty = [name for name, lines in panels.items() if not lines]
+    if empty:
+        raise ValueError(f"panels without curves: {empty}")
+    labels: list[str] = []
+    for lines in panels.values():
+        labels += [lab for lab in lines if lab not in labels]
+    colours = _line_colours(labels)
+    nrows, ncols = _grid_columns(len(panels), max_cols)
+    fig, axes = new_figure(
+        nrows, ncols, width=PAGE_WIDTH, height=1.8 * nrows + 1.0, squeeze=False, sharex=False
+    )
+    flat = axes.ravel()
+    for index, (ax, (name, lines)) in enumerate(zip(flat, panels.items(), strict=False)):
+        for label, curve in lines.items():
+            colour = colours[label]
+            ok = np.isfinite(curve.train_loss) & (curve.train_loss > 0)
+            ax.plot(curve.step[ok], curve.train_loss[ok], color=colour, lw=0.6, alpha=0.6)
+            ok = np.isfinite(curve.val_loss) & (curve.val_loss > 0)
+            ax.plot(curve.step[ok], curve.val_loss[ok], color=colour, lw=1.2, marker="o", ms=2)
+        ax.set_yscale("log")
+        ax.set_title(name)
+        ax.set_xlabel("optimiser step")
+        if index % ncols == 0:
+            ax.set_ylabel(ylabel)
+    for ax in flat[len(panels) :]:
+        ax.set_visible(False)
+    label_panels(flat[: len(panels)])
+    handles = [
+        Line2D([], [], color="black", lw=0.6, alpha=0.6, label="training loss"),
+        Line2D([], [], color="black", lw=1.2, marker="o", ms=2, label="validation loss"),
+    ]
+    shown = labels if len(labels) <= 12 else labels[:: math.ceil(len(labels) / 12)]
+    handles += [Line2D([], [], color=colours[lab], lw=1.5, label=lab) for lab in shown]
+    fig.legend(
+        handles=handles,
+        loc="outside lower center",
+        ncols=min(len(handles), 7),
+        title=f"line style; colour = {line_title}",
+    )
+    set_suptitle(fig, title)
+    return fig
