@@ -11,8 +11,9 @@ from ddmdyn.assimilation.experiment import (
     result_dataset,
     run_experiment,
 )
+from ddmdyn.checkpointing import claim_checkpoint, release_checkpoint
 from ddmdyn.data import load_states
-from ddmdyn.io import provenance_attrs, write_netcdf
+from ddmdyn.io import params_hash, provenance_attrs, write_netcdf
 from ddmdyn.logs import setup_logging
 
 smk = snakemake  # injected by Snakemake
@@ -50,8 +51,18 @@ log.info(
     len(truth),
     p["obs_every"],
 )
+# resumable: a retry after a time limit (SIGTERM) or a kill continues from the last checkpoint
+claim_checkpoint(smk.params.checkpoint, params_hash({"da": p, "data": smk.params.data}), log.info)
 res = run_experiment(
-    method, truth, p["obs_std"], p["obs_every"], p["n_burn_in"], p["n_cycles"], p["seed"]
+    method,
+    truth,
+    p["obs_std"],
+    p["obs_every"],
+    p["n_burn_in"],
+    p["n_cycles"],
+    p["seed"],
+    checkpoint_path=smk.params.checkpoint,
+    log=log.info,
 )
 log.info(
     "analysis nRMSE %.4f +- %.4f, spread %.4f, %d scored cycles",
@@ -74,3 +85,4 @@ write_netcdf(
     smk.output[0],
     provenance_attrs(p, inputs=list(inputs.values()), seeds=p["seed"], step=smk.rule),
 )
+release_checkpoint(smk.params.checkpoint)

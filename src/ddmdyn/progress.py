@@ -95,22 +95,24 @@ class ProgressLog:
         if self._bar is not None:
             self._bar.update(done - self._bar.n)
 
+    def due(self, done: int) -> bool:
+        """Whether `update(done)` would write a line (lets callers compute scores only then)."""
+        if done >= self.total:
+            return not self._finished
+        now = self._clock()
+        advanced = done - self._last_done
+        due = advanced >= self.every_units or (advanced > 0 and now - self._last_t >= self.every_s)
+        return due and now - self._last_t >= self.min_interval_s
+
     def update(self, done: int, **scores: float) -> bool:
         """Record that `done` units are finished; write a line if one is due. True if written."""
         self.move_bar(done)
+        if not self.due(done):
+            return False
         now = self._clock()
         if done >= self.total:
-            if self._finished:
-                return False
             self._finished = True
             self.close()
-        else:
-            advanced = done - self._last_done
-            due = advanced >= self.every_units or (
-                advanced > 0 and now - self._last_t >= self.every_s
-            )
-            if not due or now - self._last_t < self.min_interval_s:
-                return False
         self._log(self.line(done, **scores))
         self._last_done, self._last_t = done, now
         return True

@@ -16,8 +16,7 @@ rule ensemble_sweep:
         CONDA_ENV
     threads: config["ensembles"]["threads"]
     resources:
-        gpu=1,
-        mem_mb=8000,
+        **job_resources("ensemble_sweep"),
     params:
         ensembles=config["ensembles"],
         weights=config["diffusion"]["weights"],
@@ -41,10 +40,11 @@ rule da_tune:
         CONDA_ENV
     threads: config["assimilation"]["threads"]
     resources:
-        mem_mb=4000,
+        **job_resources("da_tune"),
     params:
         da=lambda wildcards: da_tuning_params(wildcards),
         data=data_expectation("train"),
+        checkpoint=lambda wildcards, output: checkpoint_for(output[0]),
     script:
         "../../scripts/run_assimilation.py"
 
@@ -58,8 +58,7 @@ use rule da_tune as da_tune_diffusion with:
         method="|".join(DIFFUSION_DA_METHODS),
         obs_every=r"\d+",
     resources:
-        gpu=1,
-        mem_mb=8000,
+        **job_resources("da_tune_diffusion"),
 
 
 rule da_select:
@@ -76,6 +75,10 @@ rule da_select:
     params:
         grid=lambda wildcards: da_grid(wildcards.method),
         authors=lambda wildcards: authors_value(wildcards.method, wildcards.obs_every),
+        divergence_nrmse=config["assimilation"]["divergence_nrmse"],
+        on_grid_edge=config["assimilation"]["tuning"]["on_grid_edge"],
+    resources:
+        **job_resources("da_select"),
     script:
         "../../scripts/select_tuned.py"
 
@@ -96,10 +99,11 @@ rule da_run:
         CONDA_ENV
     threads: config["assimilation"]["threads"]
     resources:
-        mem_mb=8000,
+        **job_resources("da_run"),
     params:
         da=lambda wildcards: da_run_params(wildcards),
         data=data_expectation("test"),
+        checkpoint=lambda wildcards, output: checkpoint_for(output[0]),
     script:
         "../../scripts/run_assimilation.py"
 
@@ -109,8 +113,7 @@ use rule da_run as da_run_diffusion with:
         method="|".join(DIFFUSION_DA_METHODS),
         obs_every=r"\d+",
     resources:
-        gpu=1,
-        mem_mb=8000,
+        **job_resources("da_run_diffusion"),
 
 
 rule da_spread_run:
@@ -130,11 +133,11 @@ rule da_spread_run:
         CONDA_ENV
     threads: config["assimilation"]["threads"]
     resources:
-        gpu=1,
-        mem_mb=8000,
+        **job_resources("da_spread_run"),
     params:
         da=lambda wildcards: da_spread_params(wildcards.step),
         data=data_expectation("test"),
+        checkpoint=lambda wildcards, output: checkpoint_for(output[0]),
     script:
         "../../scripts/run_assimilation.py"
 
@@ -150,6 +153,8 @@ rule da_spread_sweep:
         CONDA_ENV
     params:
         steps=config["assimilation"]["spread_sweep"]["diffusion_steps"],
+    resources:
+        **job_resources("da_spread_sweep"),
     script:
         "../../scripts/collect_assimilation.py"
 
@@ -166,6 +171,8 @@ rule da_obs_interval_sweep:
     params:
         methods=config["assimilation"]["obs_interval_sweep"]["methods"],
         obs_every=config["assimilation"]["obs_interval_sweep"]["obs_every"],
+    resources:
+        **job_resources("da_obs_interval_sweep"),
     script:
         "../../scripts/collect_assimilation.py"
 
@@ -190,5 +197,9 @@ rule da_table:
         methods=config["assimilation"]["methods"],
         obs_every=config["assimilation"]["obs_every"],
         authors=authors_values_at(config["assimilation"]["obs_every"]),
+        divergence_nrmse=config["assimilation"]["divergence_nrmse"],
+        obs_std=config["assimilation"]["obs_std"],
+    resources:
+        **job_resources("da_table"),
     script:
         "../../scripts/collect_assimilation.py"

@@ -12,16 +12,23 @@ leads 0..obs_every against the truth, then the observation at t1 is assimilated.
 
 from __future__ import annotations
 
+import math
+import os
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ddmdyn.assimilation.methods import AnalysisStep
 from ddmdyn.assimilation.streams import INITIAL_STATES, OBSERVATION_NOISE, stream_seed
+from ddmdyn.checkpointing import JobInterrupted, SignalCatcher
 from ddmdyn.dynamics import DT, NORM_SCALE, rk4_step
+from ddmdyn.io import atomic_path
+from ddmdyn.progress import ProgressLog
 
 __all__ = [
     "CycledDAResult",
@@ -227,6 +234,25 @@ class _Accumulators:
         self.cov_ana = np.zeros((n_truth, 3, 3))
         self.rank_hist: np.ndarray | None = None
 
+    _ARRAYS = ("se_lead", "var_lead", "bg_se", "ana_se", "crps", "cov_bg", "cov_ana")
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Every running sum and count as arrays (for a checkpoint)."""
+        out = {name: getattr(self, name) for name in self._ARRAYS}
+        out["counts"] = np.array([self.count, self.n_analysis], dtype=np.int64)
+        if self.rank_hist is not None:
+            out["rank_hist"] = self.rank_hist
+        return out
+
+    def load(self, arrays: dict[str, np.ndarray]) -> None:
+        """Restore the sums written by `state` (shapes must match this run's)."""
+        for name in self._ARRAYS:
+            if arrays[name].shape != getattr(self, name).shape:
+                raise ValueError(f"checkpoint {name} has shape {arrays[name].shape}")
+            setattr(self, name, np.array(arrays[name], dtype=np.float64))
+        self.count, self.n_analysis = (int(c) for c in arrays["counts"])
+        self.rank_hist = np.array(arrays["rank_hist"]) if "rank_hist" in arrays else None
+
     def add_window(self, window: np.ndarray, truth_win: np.ndarray) -> None:
         """window (L+1, B, n, 3); truth_win (L+1, B, 3)."""
         self.count += 1
@@ -312,6 +338,10 @@ def run_cycled_da(
     scale: np.ndarray = NORM_SCALE,
     model_step: ModelStep | None = None,
     truth_index: np.ndarray | None = None,
+    checkpoint_path: str | os.PathLike[str] | None = None,
+    checkpoint_every_s: float = 300.0,
+    handle_signals: bool = False,
+    log: Callable[[str], None] | None = None,
 ) -> CycledDAResult:
     """Cycle a DA method over all B truths at once and return time-mean scores (spec 5.3).
 
@@ -333,6 +363,14 @@ def run_cycled_da(
             stacked as M = B * n_state rows; default RK4 Lorenz 63, dt 0.01.
         truth_index: (B,) global ids of the truths, passed to the method's random streams
             (default 0..B-1); set it when running a subset of truths.
+        checkpoint_path: resumable state (next cycle, model state, every running sum), written
+            atomically every `checkpoint_every_s` seconds of cycling and on SIGTERM/SIGUSR1; an
+            existing one is resumed. The methods' random numbers are keyed by cycle, so a resumed
+            run's result equals an uninterrupted run's bit for bit. The caller owns the file
+            (`ddmdyn.checkpointing.claim_checkpoint` / `release_checkpoint`).
+        handle_signals: on SIGTERM/SIGUSR1 write the checkpoint after the current cycle and
+            raise `ddmdyn.checkpointing.JobInterrupted` (needs `checkpoint_path`).
+        log: receives progress lines (cycle done/total, rate, ETA, running analysis nRMSE).
     Returns:
         `CycledDAResult`.
     """
@@ -360,30 +398,36 @@ def run_cycled_da(
     idx = np.arange(n_truth) if truth_index is None else np.asarray(truth_index, dtype=np.int64)
     get_obs = _obs_getter(observations)
 
+    if handle_signals and checkpoint_path is None:
+        raise ValueError("handle_signals needs a checkpoint_path to save the state to")
     L = int(obs_every)
     acc = _Accumulators(n_truth, L + 1)
+    n_background, k_start = 0, 0
+    path = Path(checkpoint_path) if checkpoint_path is not None else None
+    if path is not None and path.exists():
+        k_start, state, n_background = _load_checkpoint(path, acc, state.shape)
+    log = log or (lambda line: None)
+    if k_start:
+        log(f"resumed from {path} at cycle {k_start}")
+    n_total = n_burn_in + n_used
+    meter = ProgressLog(n_total, log, unit="cycle", start=k_start, bar=False)
+    last_save = time.monotonic()
     window = np.empty((L + 1, *state.shape))
-    n_background = 0
-    for k in range(n_burn_in + n_used):
-        t0 = k * L
-        window[0] = state
-        x = state.reshape(-1, state.shape[-1])  # 2-D (B * n_state, 3): less ufunc overhead
-        for lead in range(1, L + 1):
-            x = step_fn(x)
-            window[lead] = x.reshape(state.shape)
-        x = window[L].copy()
-        scored = k >= n_burn_in
-        if scored:
-            truth_win = np.swapaxes(truth[:, t0 : t0 + L + 1], 0, 1).astype(np.float64)
-            acc.add_window(window, truth_win)
-        if get_obs is None:
-            state = x
-            continue
-        step = method(x, get_obs(t0 + L), k, idx)
-        state = step.state
-        n_background = step.background.shape[1]
-        if scored:
-            acc.add_analysis(step, truth_win[L])
+    with SignalCatcher(handle_signals) as signals:
+        for k in range(k_start, n_total):
+            state, n_members = _cycle(
+                k, state, window, truth, acc, method, get_obs, step_fn, idx, n_burn_in
+            )
+            n_background = n_members if n_members is not None else n_background
+            done = k + 1
+            if meter.due(done):
+                meter.update(done, analysis_nrmse=_running_nrmse(acc, scale))
+            due = time.monotonic() - last_save >= checkpoint_every_s and done < n_total
+            if path is not None and (due or signals.received is not None):
+                _save_checkpoint(path, done, state, n_background, acc)
+                last_save = time.monotonic()
+            if signals.received is not None:
+                raise JobInterrupted(done, signals.received, path, "assimilation", "cycle")
 
     return _finalise(
         acc,
@@ -397,6 +441,75 @@ def run_cycled_da(
         scale=np.asarray(scale, dtype=np.float64),
         final_state=state,
     )
+
+
+def _cycle(
+    k: int,
+    state: np.ndarray,
+    window: np.ndarray,
+    truth: np.ndarray,
+    acc: _Accumulators,
+    method: Callable[..., AnalysisStep] | None,
+    get_obs: Callable[[int], np.ndarray] | None,
+    step_fn: ModelStep,
+    idx: np.ndarray,
+    n_burn_in: int,
+) -> tuple[np.ndarray, int | None]:
+    """Cycle k: forecast over the window, score it once past the burn-in, assimilate.
+
+    Returns the new model state (B, n_state, 3) and the background ensemble size (None in a
+    free run)."""
+    L = window.shape[0] - 1
+    t0 = k * L
+    window[0] = state
+    x = state.reshape(-1, state.shape[-1])  # 2-D (B * n_state, 3): less ufunc overhead
+    for lead in range(1, L + 1):
+        x = step_fn(x)
+        window[lead] = x.reshape(state.shape)
+    x = window[L].copy()
+    scored = k >= n_burn_in
+    if scored:
+        truth_win = np.swapaxes(truth[:, t0 : t0 + L + 1], 0, 1).astype(np.float64)
+        acc.add_window(window, truth_win)
+    if get_obs is None:
+        return x, None
+    step = method(x, get_obs(t0 + L), k, idx)
+    if scored:
+        acc.add_analysis(step, truth_win[L])
+    return step.state, step.background.shape[1]
+
+
+def _running_nrmse(acc: _Accumulators, scale: np.ndarray) -> float:
+    """Analysis nRMSE pooled over truths so far (NaN before the first scored analysis)."""
+    if not acc.n_analysis:
+        return math.nan
+    return float(np.sqrt(np.mean(acc.ana_se / acc.n_analysis / np.asarray(scale) ** 2)))
+
+
+def _save_checkpoint(
+    path: Path, next_cycle: int, state: np.ndarray, n_background: int, acc: _Accumulators
+) -> None:
+    """Write the cycling state atomically (numpy .npz)."""
+    arrays = {f"acc_{k}": v for k, v in acc.state().items()}
+    meta = np.array([next_cycle, n_background], dtype=np.int64)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:  # a file object: no ".npz" appended
+        np.savez(f, meta=meta, state=state, **arrays)
+
+
+def _load_checkpoint(
+    path: Path, acc: _Accumulators, state_shape: tuple[int, ...]
+) -> tuple[int, np.ndarray, int]:
+    """(next cycle, model state, n_background) from `path`; fills `acc` with its sums."""
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files}
+    state = arrays["state"]
+    if state.shape != tuple(state_shape):
+        raise ValueError(
+            f"checkpoint {path} holds states of shape {state.shape}, this run has {state_shape}"
+        )
+    acc.load({k[len("acc_") :]: v for k, v in arrays.items() if k.startswith("acc_")})
+    next_cycle, n_background = (int(v) for v in arrays["meta"])
+    return next_cycle, np.array(state, dtype=np.float64), n_background
 
 
 def _obs_getter(observations: Observations) -> Callable[[int], np.ndarray] | None:

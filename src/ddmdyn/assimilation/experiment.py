@@ -6,6 +6,8 @@ they are drawn from the experiment seed alone (common random numbers).
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -107,11 +109,28 @@ def run_experiment(
     n_burn_in: int,
     n_cycles: int,
     seed: int,
+    checkpoint_path: str | os.PathLike[str] | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> CycledDAResult:
-    """Cycle `method` over all truths (B, T, 3) with common random numbers from `seed`."""
+    """Cycle `method` over all truths (B, T, 3) with common random numbers from `seed`.
+
+    With `checkpoint_path` the run resumes from it, checkpoints periodically and on SIGTERM /
+    SIGUSR1 (then raises `ddmdyn.checkpointing.JobInterrupted`); `log` receives progress lines.
+    """
     observations = make_observations(truth, obs_std, seed)
     initial = draw_initial_states(truth, method.n_state, seed)
-    return run_cycled_da(method, truth, observations, obs_every, n_burn_in, n_cycles, initial)
+    return run_cycled_da(
+        method,
+        truth,
+        observations,
+        obs_every,
+        n_burn_in,
+        n_cycles,
+        initial,
+        checkpoint_path=checkpoint_path,
+        handle_signals=checkpoint_path is not None,
+        log=log,
+    )
 
 
 def result_dataset(res: CycledDAResult, attrs: dict) -> xr.Dataset:
