@@ -55,6 +55,7 @@ def test_tuning_curve_recomputes_scores_from_the_runs_in_grid_order():
     np.testing.assert_allclose(curve.objective[:3], [0.5, 0.3, 0.4])
     assert np.isnan(curve.objective[3])  # a diverged truth makes the grid value diverged
     assert curve.per_truth.shape == (4, 2)
+    np.testing.assert_array_equal(curve.n_diverged, [0, 0, 0, 1])
     assert curve.chosen == 2.0 and not curve.at_edge and curve.authors_value is None
     with pytest.raises(ValueError, match="no tuning runs"):
         tuning_curve(choice, [])
@@ -112,3 +113,33 @@ def test_surrogate_history_becomes_a_curve_and_ridge_fits_have_none():
     np.testing.assert_array_equal(curve.val_loss, [2.0, 1.0])
     assert curve_from_history({}) is None
     assert curve_from_history({"step": [], "train_loss": []}) is None
+
+
+def test_the_selections_own_scores_are_plotted_where_its_json_records_them():
+    """The selection of issue 14 scores grid values by pooled nRMSE and divergence counts."""
+    grid = [
+        {"value": 1.0, "objective": 0.9, "n_diverged": 0},
+        {"value": 2.0, "objective": 0.2, "n_diverged": 0},
+        {"value": 3.0, "objective": None, "n_diverged": 2},
+        {"value": 4.0, "objective": 0.7, "n_diverged": 1},
+    ]
+    choice = {"method": "enoi_diag", "value": 2.0, "grid": grid}
+    curve = tuning_curve(choice, _runs())
+    np.testing.assert_allclose(curve.objective, [0.9, 0.2, np.nan, 0.7])
+    np.testing.assert_array_equal(curve.n_diverged, [0, 0, 2, 1])
+    fig = tuning_curves_figure([curve])
+    (star,) = _stars(fig.axes[0])
+    assert float(star.get_ydata()[0]) == pytest.approx(0.2)
+    crosses = [ln for ln in fig.axes[0].get_lines() if ln.get_marker() == "x"]
+    assert [list(ln.get_xdata()) for ln in crosses] == [[3.0, 4.0]]
+
+
+def test_a_choice_on_a_hard_bound_is_not_warned_about():
+    bound = {"method": "etkf_12", "value": 1.0, "at_grid_edge": True, "edge_is_hard_bound": True}
+    curve = tuning_curve(bound, _runs("etkf_12"))
+    assert curve.at_edge and not curve.edge_warning
+    title = tuning_curves_figure([curve]).axes[0].get_title()
+    assert "hard bound" in title and "⚠" not in title
+    upper = tuning_curve({"method": "etkf_12", "value": 4.0}, _runs("etkf_12"))
+    assert upper.edge_warning
+    assert "⚠" in tuning_curves_figure([upper]).axes[0].get_title()

@@ -29,7 +29,7 @@ from .style import (
 WARNING_COLOUR = "#B00000"
 CHOSEN_COLOUR = "#D55E00"
 AUTHORS_COLOUR = "#555555"
-EDGE_KEYS = ("at_grid_edge", "at_edge", "edge", "on_edge", "grid_edge")
+EDGE_KEYS = ("at_grid_edge", "at_edge")
 
 
 # --------------------------------------------------------------------------------------------
@@ -43,10 +43,13 @@ class TuningCurve:
         method: DA method name.
         parameter_name: the tuned parameter (inflation, diffusion_step).
         values: grid values, ascending (n,).
-        objective: time-mean analysis nRMSE averaged over the tuning truths (n,), NaN = diverged.
-        per_truth: the same per truth (n, n_truths), or None.
+        objective: the selection's score of each value (n,), normalised nRMSE; NaN = no score.
+        per_truth: time-mean analysis nRMSE of each value on each tuning truth (n, n_truths).
+        n_diverged: tuning truths on which each value diverged (n,).
         chosen: the selected value.
-        at_edge: whether the selected value sits on the edge of its grid.
+        at_edge: whether the selected value is the smallest or largest grid value.
+        edge_is_bound: whether that edge is a hard bound of the parameter (inflation 1, step 1),
+            so the optimum cannot lie beyond it.
         authors_value: the authors' published value, or None.
     """
 
@@ -54,20 +57,25 @@ class TuningCurve:
     parameter_name: str
     values: np.ndarray
     objective: np.ndarray
-    per_truth: np.ndarray | None
+    per_truth: np.ndarray
+    n_diverged: np.ndarray
     chosen: float
     at_edge: bool
+    edge_is_bound: bool = False
     authors_value: float | None = None
+
+    @property
+    def edge_warning(self) -> bool:
+        """The choice is on an edge of its grid beyond which the optimum may lie."""
+        return self.at_edge and not self.edge_is_bound
 
 
 def choice_at_grid_edge(choice: Mapping[str, Any], values: Sequence[float]) -> bool:
-    """Whether a tuned choice sits on the edge of its grid.
+    """Whether a tuned choice is the smallest or largest value of its grid.
 
-    True when the chosen value is the smallest or largest grid value, or when the selection
-    itself flagged an edge (key ``at_grid_edge`` or a close variant, e.g. the edge of the part of
-    the grid that did not diverge).
+    Also true where the selection itself flagged an edge (key ``at_grid_edge``).
     """
-    flagged = any(bool(choice[k]) for k in EDGE_KEYS if k in choice and choice[k] is not None)
+    flagged = any(bool(choice[k]) for k in EDGE_KEYS if choice.get(k) is not None)
     if not len(values):
         return flagged
     value = float(choice["value"])
@@ -77,8 +85,9 @@ def choice_at_grid_edge(choice: Mapping[str, Any], values: Sequence[float]) -> b
 def tuning_curve(choice: Mapping[str, Any], runs: Sequence[xr.Dataset]) -> TuningCurve:
     """Tuning curve of one method from its selection (the tuned JSON) and its tuning runs.
 
-    The score of each grid value is recomputed from the run (mean of ``ana_rmse`` over truths),
-    so the curve shows the runs themselves, not what the selection copied of them.
+    The score of each grid value is the one the selection compared (``grid[i].objective`` of
+    the JSON) where the JSON records it, else the mean of the run's ``ana_rmse`` over truths.
+    Per-truth scores always come from the runs themselves.
 
     Raises:
         ValueError: no runs, or a run without ``parameter_value`` / ``ana_rmse``.
@@ -99,8 +108,21 @@ def tuning_curve(choice: Mapping[str, Any], runs: Sequence[xr.Dataset]) -> Tunin
     per_truth = np.full((len(rows), n_truths), np.nan)
     for i, (_, pt) in enumerate(rows):
         per_truth[i, : len(pt)] = pt
-    with np.errstate(invalid="ignore"):
-        objective = np.array([np.mean(r[1]) for r in rows])
+    recorded = {
+        float(g["value"]): g
+        for g in choice.get("grid") or []
+        if isinstance(g, Mapping) and g.get("value") is not None
+    }
+    objective = np.full(len(values), np.nan)
+    n_diverged = np.zeros(len(values), dtype=int)
+    for i, value in enumerate(values):
+        entry = recorded.get(value, {})
+        if "objective" in entry:
+            objective[i] = np.nan if entry["objective"] is None else float(entry["objective"])
+        else:
+            with np.errstate(invalid="ignore"):
+                objective[i] = np.mean(rows[i][1])
+        n_diverged[i] = int(entry.get("n_diverged") or 0) or int((~np.isfinite(rows[i][1])).sum())
     authors = choice.get("authors_value")
     return TuningCurve(
         method=str(choice.get("method") or runs[0].attrs.get("method", "?")),
@@ -110,8 +132,10 @@ def tuning_curve(choice: Mapping[str, Any], runs: Sequence[xr.Dataset]) -> Tunin
         values=values,
         objective=objective,
         per_truth=per_truth,
+        n_diverged=n_diverged,
         chosen=float(choice["value"]),
         at_edge=choice_at_grid_edge(choice, list(values)),
+        edge_is_bound=bool(choice.get("edge_is_hard_bound") or False),
         authors_value=None if authors is None else float(authors),
     )
 
@@ -127,10 +151,12 @@ def tuning_curves_figure(
 ) -> Figure:
     """One panel per method: tuning score against each grid value.
 
-    Each panel shows the score averaged over the tuning truths (line and dots), each truth's
-    score (small grey dots), the chosen value (star), the authors' value (dotted vertical line)
-    and, where the choice sits on the edge of its grid, a red warning in the panel title.
-    Diverged grid values (no finite score) are marked with a red cross on the bottom axis.
+    Each panel shows the selection's score of each grid value (line and dots), each tuning
+    truth's analysis nRMSE (small grey dots), the chosen value (star), the authors' value
+    (dotted vertical line) and, where the choice sits on an edge of its grid that is not a hard
+    bound of the parameter, a red panel with a warning in its title (on a hard bound the title
+    says so, in black). Grid values that diverged on some tuning truth get a red cross on the
+    bottom axis.
     """
     if not curves:
         raise ValueError("no tuning curves to plot")
@@ -140,14 +166,15 @@ def tuning_curves_figure(
     for index, (ax, curve) in enumerate(zip(flat, curves, strict=False)):
         x = curve.values
         finite = np.isfinite(curve.objective)
-        if curve.per_truth is not None and curve.per_truth.shape[1] > 1:
+        if curve.per_truth.shape[1] > 1:
             for j in range(curve.per_truth.shape[1]):
                 ax.plot(x, curve.per_truth[:, j], ls="none", marker=".", ms=2.5, color="#AAAAAA")
         ax.plot(x[finite], curve.objective[finite], color="#0072B2", marker="o", ms=3.5, lw=1.0)
-        if (~finite).any():
+        diverged = ~finite | (curve.n_diverged > 0)
+        if diverged.any():
             ax.plot(
-                x[~finite],
-                np.zeros((~finite).sum()),
+                x[diverged],
+                np.zeros(diverged.sum()),
                 ls="none",
                 marker="x",
                 color=WARNING_COLOUR,
@@ -177,19 +204,21 @@ def tuning_curves_figure(
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel(curve.parameter_name.replace("_", " "))
         if index % ncols == 0:
-            ax.set_ylabel("analysis nRMSE (normalised)")
+            ax.set_ylabel("tuning score: analysis nRMSE (normalised)")
         chosen_text = f"chosen {curve.chosen:g}"
-        if curve.at_edge:
+        if curve.edge_warning:
             ax.set_title(f"{curve.method}\n{chosen_text}, ⚠ on the grid edge", color=WARNING_COLOUR)
             for spine in ax.spines.values():
                 spine.set_edgecolor(WARNING_COLOUR)
+        elif curve.at_edge:
+            ax.set_title(f"{curve.method}\n{chosen_text} (edge = hard bound)")
         else:
             ax.set_title(f"{curve.method}\n{chosen_text}")
     for ax in flat[len(curves) :]:
         ax.set_visible(False)
     label_panels(flat[: len(curves)])
     handles = [
-        Line2D([], [], color="#0072B2", marker="o", ms=3.5, label="mean over tuning truths"),
+        Line2D([], [], color="#0072B2", marker="o", ms=3.5, label="score of the grid value"),
         Line2D([], [], color="#AAAAAA", marker=".", ls="none", label="each truth"),
         Line2D(
             [],
@@ -202,7 +231,7 @@ def tuning_curves_figure(
             label="chosen value",
         ),
         Line2D([], [], color=AUTHORS_COLOUR, ls=":", label="authors' value"),
-        Line2D([], [], color=WARNING_COLOUR, marker="x", ls="none", label="diverged (no score)"),
+        Line2D([], [], color=WARNING_COLOUR, marker="x", ls="none", label="diverged on some truth"),
     ]
     fig.legend(handles=handles, loc="outside lower center", ncols=5)
     if title is None:
