@@ -65,11 +65,11 @@ def simulate_split(
                 "time",
                 time,
                 {
-                    "standard_name": "time",
-                    "long_name": "model time since the end of the burn-in",
-                    "units": "model_time_unit",
-                    "axis": "T",
-                    "comment": f"one RK4 step is {dt} model time units",
+                    # Lorenz 63 time is dimensionless (model time units, MTU): no UDUNITS time
+                    # unit applies, so no standard_name "time" or axis "T" (both promise one)
+                    "long_name": "model time since the end of the burn-in, in model time units",
+                    "units": "1",
+                    "comment": f"dimensionless Lorenz 63 model time (MTU); one RK4 step is {dt}",
                 },
             ),
             "variable": (

@@ -27,6 +27,12 @@ import xarray as xr
 from . import __version__
 
 PROVENANCE_PREFIX = "provenance_"
+PAPER_DOI = "10.5194/npg-31-409-2024"
+PAPER_REFERENCE = (
+    "Finn, T. S., Disson, L., Farchi, A., Bocquet, M., and Durand, C.: Representation learning "
+    "with unconditional denoising diffusion models for dynamical systems, Nonlin. Processes "
+    f"Geophys., 31, 409-431, https://doi.org/{PAPER_DOI}, 2024"
+)
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -186,9 +192,33 @@ def write_netcdf(
         raise ValueError(f"{target}: variables without units/long_name attributes: {missing}")
     ds = ds.copy()
     ds.attrs.update(dict(provenance or {}))
-    ds.attrs.setdefault("Conventions", "CF-1.10")
+    ds.attrs.update(cf_global_attrs(ds.attrs))
     with atomic_path(target, suffix=".nc") as tmp:
         ds.to_netcdf(tmp, engine="netcdf4", format="NETCDF4", encoding=dict(encoding or {}))
+
+
+def cf_global_attrs(attrs: Mapping[str, Any]) -> dict[str, str]:
+    """CF global attributes `Conventions`, `source`, `history`, `references` for a file.
+
+    `source` names the package, version and producing step; `history` gets one line (creation
+    time, package, git commit) appended to any it already has; `references` cites the paper.
+    """
+    prov = {
+        k[len(PROVENANCE_PREFIX) :]: str(v)
+        for k, v in attrs.items()
+        if k.startswith(PROVENANCE_PREFIX)
+    }
+    step = prov.get("step") or "unknown step"
+    created = prov.get("created") or _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    commit = prov.get("git_commit", "unknown")
+    line = f"{created}: written by ddmdyn {__version__} (git {commit}), {step}"
+    history = str(attrs.get("history", "")).strip()
+    return {
+        "Conventions": str(attrs.get("Conventions", "CF-1.10")),
+        "source": f"ddmdyn {__version__}, {step}: Lorenz 63 reproduction of Finn et al. (2024)",
+        "history": f"{history}\n{line}" if history else line,
+        "references": PAPER_REFERENCE,
+    }
 
 
 def read_dataset(

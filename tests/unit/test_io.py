@@ -99,3 +99,27 @@ def test_simulated_split_is_reproducible_and_seed_dependent():
     assert not np.allclose(a["state"].values, c["state"].values)
     assert a["state"].shape == (2, 301, 3)
     assert a["state"].dtype == np.float32
+
+
+def test_every_file_gets_cf_source_history_and_the_papers_doi(tmp_path):
+    ds = _small_split()
+    prov = provenance_attrs({"a": 1}, step="simulate_trajectories")
+    write_netcdf(ds, tmp_path / "a.nc", prov)
+    with xr.open_dataset(tmp_path / "a.nc") as back:
+        assert back.attrs["Conventions"].startswith("CF-")
+        assert "simulate_trajectories" in back.attrs["source"]
+        assert "doi.org/10.5194/npg-31-409-2024" in back.attrs["references"]
+        first = back.attrs["history"]
+        assert prov["provenance_created"] in first and prov["provenance_git_commit"] in first
+        # a file made from a read dataset keeps the earlier history and adds one line
+        write_netcdf(back.load(), tmp_path / "b.nc", provenance_attrs({}, step="second"))
+    with xr.open_dataset(tmp_path / "b.nc") as again:
+        lines = again.attrs["history"].splitlines()
+    assert lines[0] == first and "second" in lines[1] and len(lines) == 2
+
+
+def test_model_time_is_not_encoded_as_a_udunits_time():
+    """Lorenz 63 time is dimensionless: a standard_name 'time' would need 'units since date'."""
+    attrs = _small_split()["time"].attrs
+    assert attrs["units"] == "1" and "model time" in attrs["long_name"]
+    assert "standard_name" not in attrs and "axis" not in attrs
