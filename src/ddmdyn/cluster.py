@@ -1,5 +1,9 @@
-"""Cluster helpers: `python -m ddmdyn.cluster check|controller`.
+"""Cluster helpers: `python -m ddmdyn.cluster init|check|controller`.
 
+- ``init --cpu-partition P --gpu-partition G [--account A] [--dest DIR] [--force]``: writes a
+  complete profile named ``slurm`` where Snakemake finds it (the user's Snakemake config folder),
+  after checking the partitions and the account with SLURM; then ``snakemake --profile slurm``
+  works from the repository root. See `ddmdyn.slurm_profile`.
 - ``check --profile profiles/slurm``: the SLURM executor plugin is importable and the profile holds
   no ``CHANGE_ME`` placeholder; prints ``OK`` or exits 1 with the reason.
 - ``controller --profile PROFILE [--partition P] [--time MIN] [--account A] [--no-wait] -- ARGS``:
@@ -27,6 +31,8 @@ from typing import Any
 
 import yaml
 from submitit.helpers import Checkpointable, DelayedSubmission
+
+from .slurm_profile import TEMPLATE, ProfileError, SiteFacts, user_profile_dir, write_profile
 
 __all__ = [
     "PLACEHOLDER",
@@ -265,8 +271,22 @@ def _split_dashdash(argv: Sequence[str]) -> tuple[list[str], list[str]]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m ddmdyn.cluster", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m ddmdyn.cluster",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
+    init = sub.add_parser("init", help="write the profile `slurm` for `snakemake --profile slurm`")
+    init.add_argument("--cpu-partition", required=True, help="partition of CPU jobs")
+    init.add_argument("--gpu-partition", required=True, help="partition of GPU jobs")
+    init.add_argument("--account", help="SLURM account (leave out where the site has none)")
+    init.add_argument("--dest", help="profile folder (default: the user's Snakemake folder)")
+    init.add_argument("--template", default=str(TEMPLATE), help="profile with placeholders")
+    init.add_argument("--force", action="store_true", help="replace a different profile")
+    init.add_argument(
+        "--no-check", action="store_true", help="do not ask SLURM about partitions and account"
+    )
     check = sub.add_parser("check", help="is the SLURM profile ready (plugin, no placeholders)?")
     check.add_argument("--profile", default="profiles/slurm")
     ctl = sub.add_parser(
@@ -283,10 +303,31 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _init(args: argparse.Namespace) -> int:
+    site = SiteFacts(args.cpu_partition, args.gpu_partition, args.account)
+    try:
+        target, notes = write_profile(
+            site, args.template, args.dest, force=args.force, check=not args.no_check
+        )
+    except ProfileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for note in notes:
+        print(f"note: {note}")
+    name = target.parent.name
+    found_by_name = args.dest is None or target.parent.resolve() == user_profile_dir(name).resolve()
+    profile = name if found_by_name else str(target.parent)
+    print(f"wrote {target}")
+    print(f"next, from the repository root:\n  snakemake --profile {profile}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status."""
     ours, snakemake_args = _split_dashdash(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(ours)
+    if args.command == "init":
+        return _init(args)
     try:
         message = check_profile(args.profile)
     except ClusterError as exc:
