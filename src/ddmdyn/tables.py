@@ -81,11 +81,34 @@ def write_table(
     """
     numeric = mean_std_numbers(ds, index_dim, over)
     text = mean_std_table(ds, dim=over, index_dim=index_dim, fmt="{:.4g}")
+    return write_frames(ds, numeric, text, outputs, provenance, title, extra_columns)
+
+
+def write_frames(
+    ds: xr.Dataset,
+    numeric: pd.DataFrame,
+    text: pd.DataFrame,
+    outputs: Any,
+    provenance: Mapping[str, str],
+    title: str,
+    extra_columns: Mapping[str, Sequence[Any]] | None = None,
+    notes: str = "",
+) -> pd.DataFrame:
+    """Write prepared frames: `ds` as netCDF, `numeric` as CSV, `text` as Markdown.
+
+    Args:
+        numeric: the numbers of the table (CSV); text: the same rows as display strings.
+        notes: Markdown paragraph written under the table (e.g. what each column aggregates).
+    Returns:
+        the Markdown frame.
+    """
+    numeric, text = numeric.copy(), text.copy()
     for name, values in (extra_columns or {}).items():
         numeric[name] = list(values)
         text[name] = list(values)
     ds = ds.assign_attrs(title=title)
     write_netcdf(ds, outputs.netcdf, provenance)
     atomic_write_text(outputs.csv, numeric.to_csv())
-    atomic_write_text(outputs.markdown, f"# {title}\n\n{table_to_markdown(text)}")
+    tail = f"\n{notes.strip()}\n" if notes.strip() else ""
+    atomic_write_text(outputs.markdown, f"# {title}\n\n{table_to_markdown(text)}{tail}")
     return text
