@@ -65,3 +65,10 @@ def test_bad_enum_is_named():
     cfg["device"] = "tpu"
     msg = _error(cfg)
     assert "['device']" in msg and "tpu" in msg
+
+
+@pytest.mark.parametrize("results", ["", "   "])
+def test_empty_results_folder_is_rejected(results):
+    cfg = _config()
+    cfg["results"] = results
+    assert "['results']" in _error(cfg)
