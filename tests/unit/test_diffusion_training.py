@@ -114,23 +114,82 @@ def _uninterrupted(tmp_path, cfg=None):
     return train_diffusion(cfg, TRAIN, VAL, tmp_path / "ref.ckpt", progress=False)
 
 
-def test_loss_falls_and_history(tmp_path):
-    cfg = replace(
-        TINY, n_steps=400, val_every=100, checkpoint_every=1000, log_every=50, batch_size=128
-    )
+# --------------------------------------------------------------------------------------------
+# What a trained model learned: a toy law with two clusters of unequal weight
+
+TOY_CENTRES = np.array([[-1.0, -1.0, 0.0], [1.0, 1.0, 0.5]])
+TOY_WEIGHT_A, TOY_STD = 0.3, 0.2  # cluster A (first centre) has weight 0.3, B 0.7
+
+
+def _toy_data(n, seed):
+    rng = np.random.default_rng(seed)
+    lab = (rng.random(n) >= TOY_WEIGHT_A).astype(int)
+    return (TOY_CENTRES[lab] + TOY_STD * rng.standard_normal((n, 3))).astype(np.float32)
+
+
+TOY = replace(
+    TINY, hidden=32, n_blocks=1, emb_dim=16, learning_rate=1e-2, batch_size=256, n_steps=500,
+    ema_decay=0.99, val_every=250, checkpoint_every=10_000, log_every=100,
+)  # fmt: skip
+TOY_K = 50  # coarse sampling steps
+
+
+def _nearest_centre(x: np.ndarray) -> np.ndarray:
+    return np.argmin(((x[..., None, :] - TOY_CENTRES) ** 2).sum(-1), axis=-1)
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory):
+    """500 Adam steps on 4000 toy states (~5 s on one idle core); EMA weights loaded."""
     lines = []
-    res = train_diffusion(cfg, TRAIN, VAL, tmp_path / "c.ckpt", progress=False, log=lines.append)
+    ckpt = tmp_path_factory.mktemp("toy") / "c.ckpt"
+    res = train_diffusion(
+        TOY, _toy_data(4000, 1), _toy_data(500, 2), ckpt, progress=False, log=lines.append
+    )
+    model = build_model(TOY)
+    model.network.load_state_dict(res.ema_state)
+    return res, model.eval(), lines
+
+
+def test_loss_history(toy):
+    res, _, lines = toy
     h = res.history
-    assert h["step"] == list(range(1, 401))
-    assert len(h["train_loss"]) == len(h["val_loss"]) == len(h["wall_time"]) == 400
+    assert h["step"] == list(range(1, 501))
+    assert len(h["train_loss"]) == len(h["val_loss"]) == len(h["wall_time"]) == 500
     val_steps = [s for s, v in zip(h["step"], h["val_loss"], strict=True) if not math.isnan(v)]
-    assert val_steps == [100, 200, 300, 400]
-    first, last = np.mean(h["train_loss"][:20]), np.mean(h["train_loss"][-50:])
-    assert last < 0.75 * first, (first, last)
-    assert h["val_loss"][399] < h["val_loss"][99]
+    assert val_steps == [250, 500]
     assert np.all(np.diff(h["wall_time"]) >= 0)
-    assert any("step 400/400" in line and "val_loss" in line for line in lines)
-    assert res.steps == 400 and res.config == cfg
+    assert any("step 500/500" in line and "val_loss" in line for line in lines)
+    assert res.steps == 500 and res.config == TOY
+
+
+def test_samples_reproduce_cluster_weights_and_means(toy):
+    """4000 samples: weight of cluster A 0.3 +- 0.05 (sampling error 0.007), cluster means
+    within 0.1 and within-cluster std 0.2 +- 0.08 (the model's own error at this size)."""
+    _, model, _ = toy
+    x = sample(model, model.schedule, 4000, TOY_K, seed=0, batch_size=4000).double().numpy()
+    lab = _nearest_centre(x)
+    assert abs((lab == 0).mean() - TOY_WEIGHT_A) < 0.05
+    for j in (0, 1):
+        np.testing.assert_allclose(x[lab == j].mean(0), TOY_CENTRES[j], atol=0.1)
+        np.testing.assert_allclose(x[lab == j].std(0), TOY_STD, atol=0.08)
+
+
+def test_ensembles_stay_in_their_cluster_or_forget_it_with_depth(toy):
+    """Shallow ensembles (S = 10 of 50) around each centre stay in its cluster, centred on it;
+    at full depth (S = K) the members forget the state and follow the cluster weights."""
+    _, model, _ = toy
+    states = torch.as_tensor(TOY_CENTRES, dtype=torch.float32)
+    with torch.inference_mode():
+        ens = diffusion_ensemble(model, model.schedule, states, 500, [10, TOY_K], TOY_K, seed=1)
+    ens = ens.double().numpy()  # (2 states, 2 depths, 500 members, 3)
+    for j in (0, 1):
+        shallow = ens[j, 0]
+        assert (_nearest_centre(shallow) == j).mean() > 0.98
+        np.testing.assert_allclose(shallow.mean(0), TOY_CENTRES[j], atol=0.1)
+        assert 0.5 * TOY_STD < shallow.std(0).mean() < 1.5 * TOY_STD
+        deep = _nearest_centre(ens[j, 1])
+        assert abs((deep == 0).mean() - TOY_WEIGHT_A) < 0.08  # 500 members: error ~0.02
 
 
 def test_bfloat16_mixed_precision_learns_like_float32(tmp_path):
@@ -254,16 +313,14 @@ def test_non_finite_loss_raises_and_keeps_checkpoint(tmp_path):
     assert ckpt.read_bytes() == before
 
 
-def test_train_save_load_sample_round_trip(tmp_path):
-    """End to end: train, write a model file, rebuild it alone, sample and build an ensemble."""
-    cfg = replace(TINY, n_steps=20)
-    res = train_diffusion(cfg, TRAIN, VAL, tmp_path / "c.ckpt", progress=False)
-    model = build_model(cfg)
-    model.network.load_state_dict(res.raw_state)
+def test_train_save_load_sample_round_trip(toy, tmp_path):
+    """Write the trained toy model's file, rebuild it alone: same weights, same samples and
+    ensembles as the model in memory (and those were checked for what they learned above)."""
+    res, model, _ = toy
     path = save_model(
         tmp_path / "model.pt",
-        model,
-        cfg,
+        build_model(TOY),
+        TOY,
         res.raw_state,
         res.ema_state,
         extra={"history": res.history},
@@ -273,10 +330,15 @@ def test_train_save_load_sample_round_trip(tmp_path):
         for k, v in loaded.network.state_dict().items():
             assert torch.equal(v, sd[k])
     loaded = load_diffusion_model(path, "ema")
+    for m in (model, loaded):
+        m.eval()
     x = sample(loaded, loaded.schedule, 64, 10, seed=0, batch_size=32)
-    assert x.shape == (64, 3) and torch.isfinite(x).all()
-    ens = diffusion_ensemble(loaded, loaded.schedule, torch.from_numpy(VAL[:4]), 5, [2, 5], 10)
-    assert ens.shape == (4, 2, 5, 3) and torch.isfinite(ens).all()
+    assert torch.equal(x, sample(model, model.schedule, 64, 10, seed=0, batch_size=32))
+    states = torch.as_tensor(TOY_CENTRES, dtype=torch.float32)
+    with torch.inference_mode():
+        ens = diffusion_ensemble(loaded, loaded.schedule, states, 5, [2, 5], 10)
+        ref = diffusion_ensemble(model, model.schedule, states, 5, [2, 5], 10)
+    assert ens.shape == (2, 2, 5, 3) and torch.equal(ens, ref)
 
 
 def test_checkpoint_of_another_run_is_discarded_and_own_is_kept(tmp_path):
