@@ -9,6 +9,7 @@ from ddmdyn.assimilation.collect import (
     spread_sweep_dataset,
     table_dataset,
     with_divergence,
+    with_pooled_scores,
 )
 from ddmdyn.dynamics import NORM_SCALE
 from ddmdyn.io import provenance_attrs, read_dataset, write_netcdf
@@ -23,6 +24,7 @@ if smk.rule == "da_spread_sweep":
     write_netcdf(spread_sweep_dataset(runs, smk.params.steps), smk.output[0], prov)
 elif smk.rule == "da_obs_interval_sweep":
     ds = obs_interval_dataset(runs, smk.params.methods, smk.params.obs_every)
+    ds = with_pooled_scores(ds, float(smk.params.divergence_nrmse))
     write_netcdf(ds, smk.output[0], prov)
 else:
     methods = list(smk.params.methods)

@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from ddmdyn.assimilation.collect import da_table_frames, table_dataset, with_divergence
+from ddmdyn.assimilation.collect import (
+    da_table_frames,
+    table_dataset,
+    with_divergence,
+    with_pooled_scores,
+)
 from ddmdyn.assimilation.tuning import (
     GridEdgeError,
     diverged_truths,
@@ -99,3 +104,18 @@ def test_da_table_pools_over_truths_and_counts_divergence():
     assert num["n_diverged"].tolist() == [1, 0]
     assert text.loc["etkf_3", "diverged"] == "1 / 3"
     assert table["diverged"].sel({"method": "etkf_3"}).values.tolist() == [False, False, True]
+
+
+def test_obs_interval_sweep_gets_pooled_scores_per_method_and_interval():
+    ana = np.array([[[0.1, 0.3], [0.2, 0.2]]])  # (method, obs_every, truth)
+    ds = xr.Dataset(
+        {
+            "ana_rmse": (("method", "obs_every", "truth"), ana),
+            "ana_spread": (("method", "obs_every", "truth"), ana / 2),
+        },
+        coords={"method": ["enoi_full"], "obs_every": [5, 20], "truth": [0, 1]},
+    )
+    out = with_pooled_scores(ds, threshold=0.25)
+    np.testing.assert_allclose(out["ana_rmse_pooled"].values, [[np.sqrt(0.05), 0.2]])
+    np.testing.assert_allclose(out["ana_spread_pooled"].values, [[np.sqrt(0.05) / 2, 0.1]])
+    assert out["n_diverged"].values.tolist() == [[1, 0]]

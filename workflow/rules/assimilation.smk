@@ -72,13 +72,13 @@ rule da_select:
         obs_every=r"\d+",
     conda:
         CONDA_ENV
+    resources:
+        **job_resources("da_select"),
     params:
         grid=lambda wildcards: da_grid(wildcards.method),
         authors=lambda wildcards: authors_value(wildcards.method, wildcards.obs_every),
         divergence_nrmse=config["assimilation"]["divergence_nrmse"],
         on_grid_edge=config["assimilation"]["tuning"]["on_grid_edge"],
-    resources:
-        **job_resources("da_select"),
     script:
         "../../scripts/select_tuned.py"
 
@@ -151,10 +151,10 @@ rule da_spread_sweep:
         logfile("assimilation", "spread_sweep.log"),
     conda:
         CONDA_ENV
-    params:
-        steps=config["assimilation"]["spread_sweep"]["diffusion_steps"],
     resources:
         **job_resources("da_spread_sweep"),
+    params:
+        steps=config["assimilation"]["spread_sweep"]["diffusion_steps"],
     script:
         "../../scripts/collect_assimilation.py"
 
@@ -168,11 +168,12 @@ rule da_obs_interval_sweep:
         logfile("assimilation", "obs_interval_sweep.log"),
     conda:
         CONDA_ENV
+    resources:
+        **job_resources("da_obs_interval_sweep"),
     params:
         methods=config["assimilation"]["obs_interval_sweep"]["methods"],
         obs_every=config["assimilation"]["obs_interval_sweep"]["obs_every"],
-    resources:
-        **job_resources("da_obs_interval_sweep"),
+        divergence_nrmse=config["assimilation"]["divergence_nrmse"],
     script:
         "../../scripts/collect_assimilation.py"
 
@@ -193,13 +194,13 @@ rule da_table:
         logfile("tables", "assimilation_scores.log"),
     conda:
         CONDA_ENV
+    resources:
+        **job_resources("da_table"),
     params:
         methods=config["assimilation"]["methods"],
         obs_every=config["assimilation"]["obs_every"],
         authors=authors_values_at(config["assimilation"]["obs_every"]),
         divergence_nrmse=config["assimilation"]["divergence_nrmse"],
         obs_std=config["assimilation"]["obs_std"],
-    resources:
-        **job_resources("da_table"),
     script:
         "../../scripts/collect_assimilation.py"

@@ -102,6 +102,31 @@ def with_divergence(ds: xr.Dataset, threshold: float) -> xr.Dataset:
     return out
 
 
+def with_pooled_scores(ds: xr.Dataset, threshold: float) -> xr.Dataset:
+    """Add pooled analysis nRMSE and spread and the diverged-truth count to a dataset with a
+    `truth` dimension (e.g. (method, obs_every, truth)): `ana_rmse_pooled`, `ana_spread_pooled`
+    and `n_diverged` over the other dimensions (the authors' aggregation, see `POOLED`)."""
+    out = ds.copy()
+    other = [d for d in ds["ana_rmse"].dims if d != "truth"]
+    for name in ("ana_rmse", "ana_spread"):
+        per = ds[name].transpose(*other, "truth").values
+        out[f"{name}_pooled"] = (
+            tuple(other),
+            pooled_nrmse(per),
+            {
+                "long_name": f"{POOLED[name]}, root of the mean square pooled over truths",
+                "units": "1",
+            },
+        )
+    mask = diverged_truths(ds["ana_rmse"].transpose(*other, "truth").values, threshold)
+    out["n_diverged"] = (
+        tuple(other),
+        mask.sum(axis=-1).astype(np.int64),
+        {"long_name": f"test truths with analysis nRMSE > {threshold:g}", "units": "1"},
+    )
+    return out
+
+
 def _fmt(x: float) -> str:
     return f"{x:.4g}" if np.isfinite(x) else "n/a"
 
