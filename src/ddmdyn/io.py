@@ -44,27 +44,50 @@ class DatasetValidationError(ValueError):
 # --------------------------------------------------------------------------------------------
 # Atomic writes
 # --------------------------------------------------------------------------------------------
+#: Files at least this large get a checksum sidecar when written (smaller ones hash in no time).
+CHECKSUM_SIDECAR_MIN_BYTES = 1 << 20
+
+
+def checksum_sidecar(target: str | os.PathLike[str]) -> Path:
+    """Where the SHA-256 of `target` is kept: ``TARGET.sha256`` (JSON: sha256, size, mtime_ns)."""
+    return Path(f"{target}.sha256")
+
+
 @contextlib.contextmanager
-def atomic_path(target: str | os.PathLike[str], suffix: str = "") -> Iterator[Path]:
+def atomic_path(
+    target: str | os.PathLike[str], suffix: str = "", checksum: bool = False
+) -> Iterator[Path]:
     """Yield a temporary path next to `target`; rename it onto `target` only on success.
 
     On any exception the temporary file is removed and `target` is left untouched (absent if it
-    did not exist before).
+    did not exist before). With `checksum`, a file of at least `CHECKSUM_SIDECAR_MIN_BYTES` gets
+    its SHA-256 computed once, here, and kept in `checksum_sidecar(target)` with the size and
+    modification time it belongs to, so the jobs that read it need not hash it again
+    (`file_checksum`).
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix + ".tmp", dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    sidecar = checksum_sidecar(target)
     try:
         yield tmp_path
         with open(tmp_path, "rb") as written:  # data on disk before the rename makes it visible
             os.fsync(written.fileno())
+        digest = None
+        if checksum and tmp_path.stat().st_size >= CHECKSUM_SIDECAR_MIN_BYTES:
+            digest = _sha256(tmp_path)
         os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp creates 0600; honour the umask instead
+        sidecar.unlink(missing_ok=True)  # never a sidecar that could describe the old file
         os.replace(tmp_path, target)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+    if digest is not None:
+        st = target.stat()
+        record = {"sha256": digest, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+        atomic_write_text(sidecar, json.dumps(record))
 
 
 def atomic_write_text(target: str | os.PathLike[str], text: str) -> None:
@@ -73,11 +96,15 @@ def atomic_write_text(target: str | os.PathLike[str], text: str) -> None:
         tmp.write_text(text)
 
 
-def save_torch(obj: Any, target: str | os.PathLike[str]) -> None:
-    """`torch.save` atomically (temporary file in the same folder, then rename)."""
+def save_torch(obj: Any, target: str | os.PathLike[str], checksum: bool = True) -> None:
+    """`torch.save` atomically (temporary file in the same folder, then rename).
+
+    `checksum`: keep a checksum sidecar for the jobs that read the file (`atomic_path`); resumable
+    training checkpoints, rewritten often and read by no other job, pass False.
+    """
     import torch
 
-    with atomic_path(target) as tmp:
+    with atomic_path(target, checksum=checksum) as tmp:
         torch.save(obj, tmp)
 
 
@@ -108,13 +135,30 @@ def params_hash(params: Mapping[str, Any]) -> str:
     return hashlib.sha256(params_json(params).encode()).hexdigest()[:16]
 
 
-def file_checksum(path: str | os.PathLike[str], chunk: int = 1 << 22) -> str:
-    """SHA-256 of a file's bytes, hex."""
+def _sha256(path: str | os.PathLike[str], chunk: int = 1 << 22) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+def file_checksum(path: str | os.PathLike[str]) -> str:
+    """SHA-256 of a file's bytes, hex.
+
+    Read from the file's checksum sidecar when the sidecar describes exactly this file (same size
+    and modification time in nanoseconds, as recorded when the file was written atomically);
+    otherwise computed from the bytes. Either way the value is the SHA-256 of the bytes.
+    """
+    sidecar = checksum_sidecar(path)
+    try:
+        record = json.loads(sidecar.read_text())
+        st = os.stat(path)
+        if record["size"] == st.st_size and record["mtime_ns"] == st.st_mtime_ns:
+            return str(record["sha256"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return _sha256(path)
 
 
 def git_state(cwd: str | os.PathLike[str] | None = None) -> tuple[str, bool | None]:
@@ -193,7 +237,7 @@ def write_netcdf(
     ds = ds.copy()
     ds.attrs.update(dict(provenance or {}))
     ds.attrs.update(cf_global_attrs(ds.attrs))
-    with atomic_path(target, suffix=".nc") as tmp:
+    with atomic_path(target, suffix=".nc", checksum=True) as tmp:
         ds.to_netcdf(tmp, engine="netcdf4", format="NETCDF4", encoding=dict(encoding or {}))
 
 

@@ -1,5 +1,6 @@
 """netCDF io: atomic writes, provenance, validated reads."""
 
+import hashlib
 import json
 
 import numpy as np
@@ -8,11 +9,14 @@ import xarray as xr
 
 from ddmdyn import data
 from ddmdyn.io import (
+    CHECKSUM_SIDECAR_MIN_BYTES,
     DatasetValidationError,
     atomic_path,
+    checksum_sidecar,
     file_checksum,
     provenance_attrs,
     read_dataset,
+    save_torch,
     write_netcdf,
 )
 
@@ -123,3 +127,53 @@ def test_model_time_is_not_encoded_as_a_udunits_time():
     attrs = _small_split()["time"].attrs
     assert attrs["units"] == "1" and "model time" in attrs["long_name"]
     assert "standard_name" not in attrs and "axis" not in attrs
+
+
+# -- checksum sidecars: inputs hashed once, when written, verified by size and mtime -----------
+
+
+def _big_dataset(n: int = 200_000) -> xr.Dataset:
+    x = np.arange(3 * n, dtype=np.float64).reshape(n, 3)  # 4.8 MB: above the sidecar threshold
+    return xr.Dataset({"x": (("time", "variable"), x, {"units": "1", "long_name": "ramp"})})
+
+
+def test_big_output_gets_a_sidecar_with_the_sha256_of_its_bytes(tmp_path):
+    target = tmp_path / "big.nc"
+    write_netcdf(_big_dataset(), target)
+    record = json.loads(checksum_sidecar(target).read_text())
+    assert record["sha256"] == hashlib.sha256(target.read_bytes()).hexdigest()
+    assert record["size"] == target.stat().st_size
+    assert file_checksum(target) == record["sha256"]
+
+
+def test_sidecar_is_used_only_while_it_describes_the_file(tmp_path):
+    target = tmp_path / "big.nc"
+    write_netcdf(_big_dataset(), target)
+    sidecar = checksum_sidecar(target)
+    record = json.loads(sidecar.read_text())
+    # a sidecar that matches size and mtime is trusted without reading the file ...
+    sidecar.write_text(json.dumps({**record, "sha256": "recorded-once"}))
+    assert file_checksum(target) == "recorded-once"
+    # ... and ignored as soon as the file changes (here: same size, new modification time)
+    data = bytearray(target.read_bytes())
+    data[-1] ^= 0xFF
+    target.write_bytes(bytes(data))
+    assert file_checksum(target) == hashlib.sha256(bytes(data)).hexdigest()
+
+
+def test_small_files_and_checkpoints_get_no_sidecar(tmp_path):
+    small = tmp_path / "small.nc"
+    write_netcdf(_big_dataset(10), small)
+    assert not checksum_sidecar(small).exists()
+    assert file_checksum(small) == hashlib.sha256(small.read_bytes()).hexdigest()
+    ckpt = tmp_path / "state.pt"
+    save_torch({"w": np.zeros(400_000)}, ckpt, checksum=False)
+    assert ckpt.stat().st_size >= CHECKSUM_SIDECAR_MIN_BYTES
+    assert not checksum_sidecar(ckpt).exists()
+
+
+def test_rewriting_a_file_replaces_its_sidecar(tmp_path):
+    target = tmp_path / "big.nc"
+    write_netcdf(_big_dataset(), target)
+    write_netcdf(_big_dataset(10), target)  # now small: the old sidecar must not survive
+    assert not checksum_sidecar(target).exists()

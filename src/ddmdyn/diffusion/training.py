@@ -294,6 +294,7 @@ def train_diffusion(
                 "config": cfg.to_dict(),
             },
             path,
+            checksum=False,
         )
 
     meter = ProgressLog(

@@ -214,6 +214,7 @@ def train_surrogate(
                     "n_loss": n_loss,
                 },
                 path,
+                checksum=False,
             )
 
     def record(step: int) -> None:
