@@ -115,16 +115,23 @@ def load_states(
     normalised: bool = True,
     max_time: int | None = None,
     expected_params: Mapping[str, Any] | None = None,
+    max_trajectories: int | None = None,
 ) -> np.ndarray:
     """Load a split into memory as float32 (n_trajectories, n_time, 3).
+
+    Only the selected part is read from disk (lazy xarray indexing, no dask): see
+    bench/bench_split_reads.py.
 
     Args:
         normalised: return (state - shift) / scale (model space) instead of physical units.
         max_time: keep only the first `max_time` states of every trajectory.
+        max_trajectories: keep only the first `max_trajectories` trajectories.
     """
     with read_trajectories(path, expected_params=expected_params) as ds:
         state = ds["state"]
         if max_time is not None:
             state = state.isel(time=slice(0, max_time))
+        if max_trajectories is not None:
+            state = state.isel(trajectory=slice(0, max_trajectories))
         arr = np.asarray(state.values, dtype=np.float32)
     return dynamics.normalise(arr) if normalised else arr

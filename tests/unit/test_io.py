@@ -177,3 +177,15 @@ def test_rewriting_a_file_replaces_its_sidecar(tmp_path):
     write_netcdf(_big_dataset(), target)
     write_netcdf(_big_dataset(10), target)  # now small: the old sidecar must not survive
     assert not checksum_sidecar(target).exists()
+
+
+def test_load_states_subset_equals_slicing_the_full_split(tmp_path):
+    ds = data.simulate_split(n_trajectories=3, n_steps=200, n_burn_in=10, seed=3, time_chunk=64)
+    write_netcdf(ds, tmp_path / "split.nc", {})
+    full = data.load_states(tmp_path / "split.nc", normalised=False)
+    part = data.load_states(
+        tmp_path / "split.nc", normalised=False, max_time=150, max_trajectories=2
+    )
+    assert part.shape == (2, 150, 3)
+    np.testing.assert_array_equal(part, full[:2, :150])
+    np.testing.assert_array_equal(full, ds["state"].values)
