@@ -15,8 +15,7 @@ rule simulate_trajectories:
     conda:
         CONDA_ENV
     resources:
-        mem_mb=4000,
-        runtime=30,
+        **job_resources("simulate_trajectories"),
     params:
         data=lambda wildcards: data_params(wildcards.split),
     script:

@@ -20,8 +20,7 @@ rule train_diffusion:
         CONDA_ENV
     threads: config["diffusion"]["threads"]
     resources:
-        gpu=1,
-        mem_mb=16000,
+        **job_resources("train_diffusion"),
     params:
         train=lambda wildcards: diffusion_train_params(
             wildcards.variant, wildcards.seed

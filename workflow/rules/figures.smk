@@ -27,6 +27,8 @@ rule fig01_attractor_samples:
         logfile("figures", "fig01_attractor_samples.log"),
     conda:
         CONDA_ENV
+    resources:
+        **job_resources("fig01_attractor_samples"),
     script:
         "../../scripts/figures/fig01_attractor_samples.py"
 
@@ -50,6 +52,8 @@ rule fig02_generation_scores:
         logfile("figures", "fig02_generation_scores.log"),
     conda:
         CONDA_ENV
+    resources:
+        **job_resources("fig02_generation_scores"),
     script:
         "../../scripts/figures/fig02_generation_scores.py"
 
@@ -73,6 +77,8 @@ rule fig03_surrogate_rmse_vs_lead:
         logfile("figures", "fig03_surrogate_rmse_vs_lead.log"),
     conda:
         CONDA_ENV
+    resources:
+        **job_resources("fig03_surrogate_rmse_vs_lead"),
     script:
         "../../scripts/figures/fig03_surrogate_rmse_vs_lead.py"
 
@@ -96,6 +102,8 @@ rule fig04_error_vs_training_size:
         logfile("figures", "fig04_error_vs_training_size.log"),
     conda:
         CONDA_ENV
+    resources:
+        **job_resources("fig04_error_vs_training_size"),
     script:
         "../../scripts/figures/fig04_error_vs_training_size.py"
 
@@ -119,6 +127,8 @@ rule fig05_error_vs_corruption:
         logfile("figures", "fig05_error_vs_corruption.log"),
     conda:
         CONDA_ENV
+    resources:
+        **job_resources("fig05_error_vs_corruption"),
     script:
         "../../scripts/figures/fig05_error_vs_corruption.py"
 
@@ -142,6 +152,8 @@ rule fig06_error_vs_surrogate_dt:
         logfile("figures", "fig06_error_vs_surrogate_dt.log"),
     conda:
         CONDA_ENV
+    resources:
+        **job_resources("fig06_error_vs_surrogate_dt"),
     script:
         "../../scripts/figures/fig06_error_vs_surrogate_dt.py"
 
@@ -165,6 +177,8 @@ rule fig07_transfer_by_diffusion_model:
         logfile("figures", "fig07_transfer_by_diffusion_model.log"),
     conda:
         CONDA_ENV
+    resources:
+        **job_resources("fig07_transfer_by_diffusion_model"),
     script:
         "../../scripts/figures/fig07_transfer_by_diffusion_model.py"
 
@@ -189,6 +203,8 @@ rule fig08_ensembles_around_state:
         logfile("figures", "fig08_ensembles_around_state.log"),
     conda:
         CONDA_ENV
+    resources:
+        **job_resources("fig08_ensembles_around_state"),
     script:
         "../../scripts/figures/fig08_ensembles_around_state.py"
 
@@ -213,6 +229,8 @@ rule fig09_spread_vs_diffusion_time:
         logfile("figures", "fig09_spread_vs_diffusion_time.log"),
     conda:
         CONDA_ENV
+    resources:
+        **job_resources("fig09_spread_vs_diffusion_time"),
     script:
         "../../scripts/figures/fig09_spread_vs_diffusion_time.py"
 
@@ -236,6 +254,8 @@ rule fig10_rmse_spread_in_window:
         logfile("figures", "fig10_rmse_spread_in_window.log"),
     conda:
         CONDA_ENV
+    resources:
+        **job_resources("fig10_rmse_spread_in_window"),
     script:
         "../../scripts/figures/fig10_rmse_spread_in_window.py"
 
@@ -259,6 +279,8 @@ rule fig11_rmse_vs_obs_interval:
         logfile("figures", "fig11_rmse_vs_obs_interval.log"),
     conda:
         CONDA_ENV
+    resources:
+        **job_resources("fig11_rmse_vs_obs_interval"),
     script:
         "../../scripts/figures/fig11_rmse_vs_obs_interval.py"
 
@@ -282,6 +304,8 @@ rule fig12_training_curves:
         logfile("figures", "fig12_training_curves.log"),
     conda:
         CONDA_ENV
+    resources:
+        **job_resources("fig12_training_curves"),
     script:
         "../../scripts/figures/fig12_training_curves.py"
 
@@ -305,5 +329,7 @@ rule fig13_rank_histograms:
         logfile("figures", "fig13_rank_histograms.log"),
     conda:
         CONDA_ENV
+    resources:
+        **job_resources("fig13_rank_histograms"),
     script:
         "../../scripts/figures/fig13_rank_histograms.py"

@@ -17,8 +17,7 @@ rule generate_samples:
         CONDA_ENV
     threads: config["generation"]["threads"]
     resources:
-        gpu=1,
-        mem_mb=8000,
+        **job_resources("generate_samples"),
     params:
         generation=lambda wildcards: generation_params(wildcards.seed),
         weights=config["diffusion"]["weights"],
@@ -44,7 +43,7 @@ rule score_generation:
         CONDA_ENV
     threads: config["generation"]["threads"]
     resources:
-        mem_mb=16000,
+        **job_resources("score_generation"),
     params:
         seed=lambda wildcards: generation_params(wildcards.seed)["seed"],
         data=data_expectation("test"),
@@ -68,6 +67,8 @@ rule generation_table:
         logfile("tables", "generation_scores.log"),
     conda:
         CONDA_ENV
+    resources:
+        **job_resources("generation_table"),
     params:
         variants=config["diffusion"]["variants"],
         seeds=config["diffusion"]["seeds"],

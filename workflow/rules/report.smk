@@ -22,6 +22,8 @@ rule report_table:
         name="|".join(REPORT_TABLES),
     conda:
         CONDA_ENV
+    resources:
+        **job_resources("report_table"),
     script:
         "../../scripts/report_table.py"
 
@@ -42,6 +44,8 @@ rule report_tuning_curves:
         obs_every=r"\d+",
     conda:
         CONDA_ENV
+    resources:
+        **job_resources("report_tuning_curves"),
     script:
         "../../scripts/report_tuning_curves.py"
 
@@ -59,6 +63,8 @@ rule report_training_diffusion:
         logfile("report", "training_diffusion.log"),
     conda:
         CONDA_ENV
+    resources:
+        **job_resources("report_training_diffusion"),
     script:
         "../../scripts/report_training_curves.py"
 
@@ -78,6 +84,8 @@ rule report_training_surrogate:
         study="|".join(SURROGATE_STUDIES),
     conda:
         CONDA_ENV
+    resources:
+        **job_resources("report_training_surrogate"),
     params:
         runs=lambda wildcards: [r[:3] for r in trained_surrogate_runs(wildcards.study)],
     script:
@@ -98,6 +106,8 @@ rule report_summary:
         logfile("report", "run_summary.log"),
     conda:
         CONDA_ENV
+    resources:
+        **job_resources("report_summary"),
     params:
         preset=config["preset"],
         config=config,

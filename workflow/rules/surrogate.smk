@@ -23,8 +23,7 @@ rule train_surrogate:
         CONDA_ENV
     threads: config["surrogate"]["threads"]
     resources:
-        gpu=1,
-        mem_mb=16000,
+        **job_resources("train_surrogate"),
     params:
         surrogate=lambda wildcards: surrogate_params(wildcards),
         data=data_expectation("train", "validation"),
@@ -45,7 +44,7 @@ use rule train_surrogate as fit_surrogate with:
         configuration="|".join(RIDGE_SURROGATES),
         seed=r"\d+",
     resources:
-        mem_mb=16000,
+        **job_resources("fit_surrogate"),
 
 
 rule evaluate_surrogate:
@@ -68,8 +67,7 @@ rule evaluate_surrogate:
         CONDA_ENV
     threads: config["surrogate"]["threads"]
     resources:
-        gpu=1,
-        mem_mb=16000,
+        **job_resources("evaluate_surrogate"),
     params:
         surrogate=lambda wildcards: surrogate_params(wildcards),
         evaluation=config["surrogate"]["evaluation"]["max_starts"],
@@ -94,6 +92,8 @@ rule surrogate_table:
         logfile("tables", "surrogate_scores.log"),
     conda:
         CONDA_ENV
+    resources:
+        **job_resources("surrogate_table"),
     params:
         configurations=config["surrogate"]["configurations"],
         seeds=config["surrogate"]["seeds"],
@@ -112,6 +112,8 @@ rule surrogate_study:
         study="samples|corruption|timestep|representation",
     conda:
         CONDA_ENV
+    resources:
+        **job_resources("surrogate_study"),
     params:
         points=lambda wildcards: surrogate_study_points(wildcards.study),
         configurations=lambda wildcards: surrogate_study_configurations(wildcards.study),
@@ -119,5 +121,6 @@ rule surrogate_study:
         run_points=lambda wildcards: [
             p for p, _, _ in surrogate_study_runs(wildcards.study)
         ],
+        lead_times=config["surrogate"]["scaling"]["lead_times"],
     script:
         "../../scripts/collect_surrogate.py"

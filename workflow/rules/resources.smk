@@ -1,0 +1,66 @@
+# Job requests from the preset in use: config `resources:` keyed by rule name (paper numbers from
+# the measured plan docs/resources.json with its margin; quick and tiny override them small).
+# Every rule calls `job_resources("<rule>")`; a rule without an entry gets `resources.default`,
+# so a new rule is never unbounded. `cluster_limits` refuses a preset whose requests exceed a
+# node before any job starts. Threads stay the stage keys (diffusion.threads, ...).
+
+# Request of rules the config does not list (small and short).
+FALLBACK_REQUEST = {"mem_mb": 2000, "runtime": 30, "gpu": 0}
+
+
+def rule_request(rule):
+    """{mem_mb, runtime (minutes, first attempt), gpu} of `rule` in the preset in use."""
+    res = config.get("resources") or {}
+    return {**FALLBACK_REQUEST, **(res.get("default") or {}), **(res.get(rule) or {})}
+
+
+def job_resources(rule):
+    """Snakemake resources of `rule`: memory, runtime scaled by the attempt, GPUs (0 or more).
+
+    runtime is in minutes; attempt n (a retry after a time limit, profiles/slurm `retries`)
+    gets n times the first attempt's runtime.
+    """
+    req = rule_request(rule)
+    return {
+        "mem_mb": int(req["mem_mb"]),
+        "runtime": lambda wildcards, attempt: int(req["runtime"]) * attempt,
+        # explicit 0: a `use rule ... with` child never inherits its parent's GPU
+        "gpu": int(req["gpu"]),
+    }
+
+
+def _rule_threads(rule):
+    """The rule's `threads:` when it is a number (None when computed per job)."""
+    cores = rule.resources["_cores"] if "_cores" in rule.resources else 1
+    value = getattr(cores, "value", cores)
+    return value if isinstance(value, int) else None
+
+
+def check_cluster_limits():
+    """Stop before any job when a rule's request exceeds `cluster_limits` (null = unchecked).
+
+    Compared: mem_mb, runtime (first attempt, minutes), threads against cpus, gpu against gpus.
+    """
+    limits = config.get("cluster_limits") or {}
+    problems = []
+    for entry in workflow.rules:
+        req = rule_request(entry.name)
+        asked = {
+            "mem_mb": ("mem_mb", req["mem_mb"]),
+            "runtime": ("runtime", req["runtime"]),
+            "cpus": ("threads", _rule_threads(entry)),
+            "gpus": ("gpu", req["gpu"]),
+        }
+        for key, (what, value) in asked.items():
+            limit = limits.get(key)
+            if limit is not None and value is not None and value > limit:
+                problems.append(
+                    f"{entry.name} (rule) asks {what}={value}, over "
+                    f"cluster_limits.{key}={limit}"
+                )
+    if problems:
+        raise WorkflowError(
+            "The preset asks for more than a node offers (config `resources:` / stage "
+            "`threads` vs `cluster_limits`); lower the sizes or raise the limits:\n  "
+            + "\n  ".join(problems)
+        )
