@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import getpass
 import importlib
 import os
 import signal
@@ -262,6 +263,57 @@ def submit_controller(
     return executor.submit(SnakemakeController(profile, snakemake_args))
 
 
+def _workdir_of(snakemake_args: Sequence[str], cwd: str | os.PathLike[str]) -> Path:
+    """The working directory Snakemake will use: ``--directory``/``-d`` if given, else `cwd`."""
+    args = list(snakemake_args)
+    for i, arg in enumerate(args):
+        if arg in ("--directory", "-d") and i + 1 < len(args):
+            return Path(cwd, args[i + 1])
+        if arg.startswith("--directory="):
+            return Path(cwd, arg.split("=", 1)[1])
+    return Path(cwd)
+
+
+def _running_controllers() -> list[str] | None:
+    """Job ids of this user's queued or running controller jobs (None: squeue unavailable)."""
+    try:
+        proc = subprocess.run(
+            ["squeue", "-h", "-n", "snakemake-controller", "-o", "%i", "-u", getpass.getuser()],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return proc.stdout.split() if proc.returncode == 0 else None
+
+
+def stale_lock_problem(profile: str, snakemake_args: Sequence[str], cwd: str = ".") -> str | None:
+    """Why the controller must not be submitted now because of a Snakemake lock, or None.
+
+    A controller killed without warning (``scancel``, a node failure) leaves Snakemake's lock in
+    ``.snakemake/locks``; a new controller would fail at once with "Directory cannot be locked".
+    The message names the command that removes the lock (or the controller still running).
+    """
+    locks = _workdir_of(snakemake_args, cwd) / ".snakemake" / "locks"
+    if not locks.is_dir() or not any(locks.iterdir()):
+        return None
+    running = _running_controllers()
+    if running:
+        return (
+            f"a Snakemake lock exists in {locks.parent.parent} and controller job(s) "
+            f"{', '.join(running)} are still queued or running; wait for them or cancel them "
+            "(scancel) first"
+        )
+    unlock = " ".join(["snakemake", "--profile", profile, *snakemake_args, "--unlock"])
+    return (
+        f"a stale Snakemake lock was left in {locks.parent.parent} (a controller or snakemake "
+        f"process was killed); if no other snakemake runs there, remove it with:\n  {unlock}\n"
+        "or pass --unlock to this command"
+    )
+
+
 def _split_dashdash(argv: Sequence[str]) -> tuple[list[str], list[str]]:
     argv = list(argv)
     if "--" in argv:
@@ -300,6 +352,9 @@ def _parser() -> argparse.ArgumentParser:
     ctl.add_argument("--mem", type=int, default=4000, help="memory of the controller job (MB)")
     ctl.add_argument("--log-dir", default=str(DEFAULT_LOG_DIR), help="submitit logs and pickles")
     ctl.add_argument("--no-wait", action="store_true", help="print the job id and return")
+    ctl.add_argument(
+        "--unlock", action="store_true", help="remove a stale Snakemake lock before submitting"
+    )
     return parser
 
 
@@ -336,6 +391,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check":
         print(message)
         return 0
+    if args.unlock:
+        unlock = [sys.executable, "-m", "snakemake", "--profile", args.profile, *snakemake_args]
+        subprocess.run([*unlock, "--unlock"], check=False)
+    problem = stale_lock_problem(args.profile, snakemake_args)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     job = submit_controller(
         args.profile,
         snakemake_args,

@@ -117,3 +117,48 @@ def test_unknown_partition_is_rejected_with_the_schedulers_message(tmp_path):
     with pytest.raises(ProfileError, match="'no_such_partition_x' rejected by SLURM: "):
         write_profile(SiteFacts("no_such_partition_x", "g"), TEMPLATE, tmp_path / "p")
     assert not (tmp_path / "p").exists()
+
+
+# -- a stale lock left by a killed controller is named with the command that removes it --------
+
+
+def _locked(workdir):
+    locks = workdir / ".snakemake" / "locks"
+    locks.mkdir(parents=True)
+    (locks / "0.input.lock").write_text("results/data/train.nc\n")
+
+
+def test_stale_lock_is_named_with_the_unlock_command(tmp_path, monkeypatch):
+    from ddmdyn import cluster
+
+    args = ["--configfile", "config/config.yaml", "--directory", "work"]
+    assert cluster.stale_lock_problem("slurm", args, cwd=str(tmp_path)) is None
+    _locked(tmp_path / "work")
+    monkeypatch.setattr(cluster, "_running_controllers", lambda: [])
+    problem = cluster.stale_lock_problem("slurm", args, cwd=str(tmp_path))
+    assert "stale Snakemake lock" in problem
+    assert (
+        "snakemake --profile slurm --configfile config/config.yaml --directory work --unlock"
+        in (problem)
+    )
+    monkeypatch.setattr(cluster, "_running_controllers", lambda: ["4242"])
+    problem = cluster.stale_lock_problem("slurm", args, cwd=str(tmp_path))
+    assert "4242" in problem and "--unlock" not in problem
+
+
+def test_controller_is_not_submitted_over_a_stale_lock(tmp_path, monkeypatch, capsys):
+    from ddmdyn import cluster
+
+    profile = tmp_path / "p"
+    profile.mkdir()
+    (profile / "config.yaml").write_text("executor: slurm\n")
+    _locked(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cluster, "_running_controllers", lambda: [])
+
+    def no_submission(*args, **kwargs):
+        raise AssertionError("submitted over a stale lock")
+
+    monkeypatch.setattr(cluster, "submit_controller", no_submission)
+    assert cluster.main(["controller", "--profile", str(profile), "--", "-n"]) == 1
+    assert f"snakemake --profile {profile} -n --unlock" in capsys.readouterr().err
