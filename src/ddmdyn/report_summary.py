@@ -230,6 +230,12 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return "\n".join(out)
 
 
+def _commit_text(commit: str, dirty: str) -> str:
+    if commit == "unknown":
+        return "not recorded (the job found no git checkout)"
+    return commit[:12] + (" (uncommitted changes)" if dirty == "true" else "")
+
+
 def summary_page(
     *,
     preset: str,
@@ -262,10 +268,7 @@ def summary_page(
         ("Page made", made_at.astimezone(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")),
         (
             "Commits of the result files",
-            "; ".join(
-                f"{c[:12]}{' (uncommitted changes)' if d == 'true' else ''}" for c, d in commits
-            )
-            or "none read",
+            "; ".join(_commit_text(c, d) for c, d in commits) or "none read",
         ),
         ("Result files read", f"{len(records)} ({on_slurm} made under SLURM)"),
     ]

@@ -78,7 +78,7 @@ def test_tuning_figure_marks_the_chosen_value_and_warns_only_at_an_edge():
     # the authors' value is a vertical line at 3.0
     verticals = [ln for ln in ax_inner.get_lines() if ln.get_linestyle() == ":"]
     assert [float(ln.get_xdata()[0]) for ln in verticals] == [3.0]
-    assert ax_inner.get_ylabel() and ax_inner.get_xlabel() == "inflation"
+    assert "nRMSE" in fig.get_supylabel() and ax_inner.get_xlabel() == "inflation"
     assert "every 10 steps" in fig.get_suptitle()
     # the legend is outside the panels
     (legend,) = fig.legends
@@ -91,7 +91,7 @@ def test_tuning_figure_marks_the_chosen_value_and_warns_only_at_an_edge():
 def test_training_figure_has_one_panel_per_family_and_two_lines_per_run():
     step = np.arange(0, 100, 10.0)
     curve = TrainingCurve(
-        step, np.exp(-step / 50), np.where(step % 20 == 0, np.exp(-step / 60), np.nan)
+        step, np.exp(-step / 20), np.where(step % 20 == 0, np.exp(-step / 60), np.nan)
     )
     panels = {
         "velocity_cos": {"seed 0": curve, "seed 1": curve},
@@ -101,7 +101,10 @@ def test_training_figure_has_one_panel_per_family_and_two_lines_per_run():
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert [ax.get_title() for ax in visible] == ["(a) velocity_cos", "(b) noise_cos"]
     assert [len(ax.get_lines()) for ax in visible] == [4, 2]
-    assert all(ax.get_yscale() == "log" for ax in visible)
+    assert all(ax.get_yscale() == "log" for ax in visible)  # exp(-4.5) .. 1 spans a decade
+    flat = TrainingCurve(step, np.linspace(0.5, 0.4, 10), np.full(10, 0.45))
+    (ax,) = training_curves_figure({"dense_two": {"seed 0": flat}}).axes[:1]
+    assert ax.get_yscale() == "linear"
     # validation points: only the finite ones are drawn
     assert len(visible[0].get_lines()[1].get_xdata()) == 5
     with pytest.raises(ValueError, match="without curves"):

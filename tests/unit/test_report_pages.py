@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 
@@ -179,3 +180,13 @@ def test_summary_page_names_preset_commit_jobs_and_skips(tmp_path, monkeypatch):
         failed=[],
     )
     assert "No failed jobs" in clean and "nothing reduced or left out" in clean
+    unknown = dataclasses.replace(rec, git_commit="unknown", git_dirty="unknown")
+    page = summary_page(
+        preset="paper",
+        commit="abc",
+        made_at=dt.datetime(2026, 1, 2, tzinfo=dt.UTC),
+        records=[unknown],
+        differences=[],
+        failed=[],
+    )
+    assert "not recorded" in page

@@ -7,8 +7,14 @@ REPORT_TABLES = {
     "generation_scores": "Generation",
     "surrogate_scores": "Surrogates",
     "assimilation_scores": "Ensembles and assimilation",
+    "claims": "Reproduction verdict",
 }
-TABLES_WITH_CSV = ["generation_scores", "surrogate_scores", "assimilation_scores"]
+TABLES_WITH_CSV = [
+    "generation_scores",
+    "surrogate_scores",
+    "assimilation_scores",
+    "claims",
+]
 SUMMARY_CATEGORY = "About this run"  # sorts first among the report's categories
 TRAINING_CATEGORY = "Training curves"
 SURROGATE_STUDIES = ["main", *STUDY_DIMS]

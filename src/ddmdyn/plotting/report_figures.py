@@ -163,7 +163,7 @@ def tuning_curves_figure(
     nrows, ncols = _grid_columns(len(curves), max_cols=3)
     fig, axes = new_figure(nrows, ncols, width=PAGE_WIDTH, height=2.1 * nrows + 0.9, squeeze=False)
     flat = axes.ravel()
-    for index, (ax, curve) in enumerate(zip(flat, curves, strict=False)):
+    for ax, curve in zip(flat, curves, strict=False):
         x = curve.values
         finite = np.isfinite(curve.objective)
         if curve.per_truth.shape[1] > 1:
@@ -203,8 +203,6 @@ def tuning_curves_figure(
         elif np.all(x == np.round(x)):  # diffusion steps: integer ticks
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel(curve.parameter_name.replace("_", " "))
-        if index % ncols == 0:
-            ax.set_ylabel("tuning score: analysis nRMSE (normalised)")
         chosen_text = f"chosen {curve.chosen:g}"
         if curve.edge_warning:
             ax.set_title(f"{curve.method}\n{chosen_text}, ⚠ on the grid edge", color=WARNING_COLOUR)
@@ -217,6 +215,7 @@ def tuning_curves_figure(
     for ax in flat[len(curves) :]:
         ax.set_visible(False)
     label_panels(flat[: len(curves)])
+    fig.supylabel("tuning score: analysis nRMSE (normalised units)", fontsize=8)
     handles = [
         Line2D([], [], color="#0072B2", marker="o", ms=3.5, label="score of the grid value"),
         Line2D([], [], color="#AAAAAA", marker=".", ls="none", label="each truth"),
@@ -293,7 +292,7 @@ def training_curves_figure(
     max_cols: int = 4,
 ) -> Figure:
     """One panel per model family, one colour per run: training loss (thin) and validation loss
-    (thicker, dots) against the optimiser step, log y axis.
+    (thicker, dots) against the optimiser step; log y axis where the losses span a decade.
 
     Args:
         panels: panel title -> {line label (e.g. "seed 3"): curve}. Empty panels are an error.
@@ -315,13 +314,18 @@ def training_curves_figure(
     )
     flat = axes.ravel()
     for index, (ax, (name, lines)) in enumerate(zip(flat, panels.items(), strict=False)):
+        drawn = []
         for label, curve in lines.items():
             colour = colours[label]
             ok = np.isfinite(curve.train_loss) & (curve.train_loss > 0)
             ax.plot(curve.step[ok], curve.train_loss[ok], color=colour, lw=0.6, alpha=0.6)
+            drawn.append(curve.train_loss[ok])
             ok = np.isfinite(curve.val_loss) & (curve.val_loss > 0)
             ax.plot(curve.step[ok], curve.val_loss[ok], color=colour, lw=1.2, marker="o", ms=2)
-        ax.set_yscale("log")
+            drawn.append(curve.val_loss[ok])
+        values = np.concatenate(drawn)
+        if values.size and values.max() >= 10 * values.min():  # log only over a decade or more
+            ax.set_yscale("log")
         ax.set_title(name)
         ax.set_xlabel("optimiser step")
         if index % ncols == 0:
@@ -339,7 +343,7 @@ def training_curves_figure(
         handles=handles,
         loc="outside lower center",
         ncols=min(len(handles), 7),
-        title=f"line style; colour = {line_title}",
+        title=f"colour: {line_title}",
     )
     set_suptitle(fig, title)
     return fig
