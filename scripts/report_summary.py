@@ -31,7 +31,7 @@ page = summary_page(
     commit=git_describe(Path(smk.scriptdir).parent),
     made_at=dt.datetime.now(dt.UTC),
     records=records,
-    differences=config_differences(smk.params.config, paper),
+    differences=config_differences(smk.config, paper),  # not a param: no reruns for threads
     failed=failed_jobs(snakemake_logs(".")),
     not_made=not_made,
 )

@@ -110,7 +110,6 @@ rule report_summary:
         **job_resources("report_summary"),
     params:
         preset=config["preset"],
-        config=config,
         tuned=config["assimilation"]["tuned"],
     script:
         "../../scripts/report_summary.py"
