@@ -28,6 +28,7 @@ else:
         smk.params.configurations,
         smk.params.seeds,
         run_points=smk.params.run_points,
+        lead_times=smk.params.lead_times,
     )
     write_netcdf(ds, smk.output[0], prov)
 log.info("collected %d runs", len(runs))

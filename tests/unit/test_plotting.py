@@ -12,7 +12,7 @@ from matplotlib.container import BarContainer, ErrorbarContainer
 from matplotlib.figure import Figure
 
 from ddmdyn import plotting
-from ddmdyn.plotting import style
+from ddmdyn.plotting import generation, style
 
 VARS = ["x", "y", "z"]
 VARIANTS = [
@@ -160,7 +160,7 @@ def test_fig02_generation_scores(rng):
 
 def test_fig12_training_curves(rng):
     logs = {}
-    for name in ["velocity_cos", "noise_cos", "my_run"]:
+    for name in ["velocity_cos", "noise_cos", "noise_linear", "velocity_cos_mae", "my_run"]:
         step = np.arange(0, 200, 2)
         loss = 1.0 / (1 + step) + rng.uniform(0, 0.01, step.size)
         val = np.where(step % 20 == 0, loss * 1.1, np.nan)
@@ -174,13 +174,28 @@ def test_fig12_training_curves(rng):
         )
     fig = plotting.fig12_training_curves(logs, smooth=3)
     axes = visible_axes(fig)
-    assert len(axes) == 2
+    # one panel per loss scale: noise, velocity (MSE), velocity L1 ablation, the unknown run
+    titles = [ax.get_title() for ax in axes]
+    assert len(axes) == 4, titles
+    assert "noise" in titles[0] and "L1" in titles[2] and "my_run" in titles[3]
     assert_labelled(axes)
     assert all(ax.get_yscale() == "log" for ax in axes)
-    assert len(axes[0].get_lines()) == len(logs) == len(axes[1].get_lines())
-    # validation line has only the validated points (NaNs dropped)
-    assert len(axes[1].get_lines()[0].get_xdata()) == 10
+    # noise panel: a training line and a validation marker series per variant
+    noise = axes[0].get_lines()
+    assert len(noise) == 4
+    expected = generation.running_mean(logs["noise_cos"]["loss"].values, 3)
+    assert np.allclose(noise[0].get_ydata(), expected)
+    # validation: only the validated points (NaNs dropped), drawn as markers without a line
+    assert len(noise[1].get_xdata()) == 10 and noise[1].get_linestyle() == "None"
+    assert "running mean over 6 steps" in fig.legends[0].get_texts()[0].get_text()
     assert_rendered(fig)
+
+
+def test_running_mean_is_centred_and_nan_aware():
+    values = np.array([1.0, 2.0, np.nan, 4.0, 5.0])
+    out = generation.running_mean(values, 3)
+    assert np.allclose(out, [1.5, 1.5, 3.0, 4.5, 4.5])
+    assert np.array_equal(generation.running_mean(values, 1), values, equal_nan=True)
 
 
 # ---------------------------------------------------------------- surrogate
@@ -244,6 +259,43 @@ def test_fig04_to_06_sweeps(rng, func, dim, values, base):
         assert np.allclose(lines[0].get_ydata(), expected)
     assert axes[0].get_yscale() == "log"
     assert len(fig.legends) == 1 and len(fig.legends[0].get_texts()) == len(CONFIGS)
+    assert_rendered(fig)
+
+
+def test_fig06_at_fixed_lead_times(rng):
+    """One panel per fixed lead time plus Hellinger; missing where unreached, open markers
+    where interpolated."""
+    dts, leads = [1, 4, 20], [0.1, 1.0]
+    shape = (len(CONFIGS), len(dts), 3, len(leads))
+    rmse = rng.uniform(0.01, 0.5, shape)
+    rmse[:, 2, :, 0] = np.nan  # dt 20 = 0.2 MTU never forecasts 0.1 MTU
+    flag = np.zeros(shape)
+    flag[:, 1, :, 0] = 1.0  # dt 4 at 0.1 MTU: interpolated
+    dims = ("configuration", "surrogate_dt", "seed", "fixed_lead_time")
+    ds = xr.Dataset(
+        {
+            "rmse_at_lead": (dims, rmse, _attrs("1", "r")),
+            "lead_interpolated": (dims, flag, _attrs("1", "f")),
+            "rmse_one_step": (dims[:3], rmse[..., 0], _attrs("1", "one")),
+            "hellinger": (dims[:3], rng.uniform(0, 1, shape[:3]), _attrs("1", "h")),
+        },
+        coords={"configuration": CONFIGS, "surrogate_dt": dts, "seed": [0, 1, 2]},
+    ).assign_coords(fixed_lead_time=("fixed_lead_time", leads, {"units": "MTU"}))
+    fig = plotting.fig06_error_vs_surrogate_dt(ds)
+    axes = visible_axes(fig)
+    assert len(axes) == 3
+    assert "0.1 MTU" in axes[0].get_ylabel() and "1 MTU" in axes[1].get_ylabel()
+    line = axes[1].get_lines()[0]
+    assert np.allclose(line.get_ydata(), rmse[0, :, :, 1].mean(axis=1))
+    assert np.allclose(axes[0].get_lines()[0].get_xdata(), [1, 4])  # dt 20 missing
+    hollow = [
+        ln
+        for ln in axes[0].get_lines()
+        if ln.get_markerfacecolor() == "white" and len(ln.get_xdata())
+    ]
+    assert len(hollow) == len(CONFIGS) and np.allclose(hollow[0].get_xdata(), [4])
+    assert not [ln for ln in axes[1].get_lines() if ln.get_markerfacecolor() == "white"]
+    assert any("interpolated" in t.get_text() for t in fig.legends[0].get_texts())
     assert_rendered(fig)
 
 
@@ -380,6 +432,19 @@ def test_fig10_rmse_spread_in_window(rng):
     assert_rendered(fig)
 
 
+def test_fig10_draws_no_spread_for_single_state_methods(rng):
+    runs = {m: _run(rng) for m in ["var3d", "etkf_12"]}
+    runs["var3d"]["spread_lead"][:] = 0.0
+    fig = plotting.fig10_rmse_spread_in_window(runs)
+    (ax,) = visible_axes(fig)
+    dashed = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"]
+    assert len(ax.get_lines()) == 3 and len(dashed) == 1
+    assert np.allclose(dashed[0].get_ydata(), runs["etkf_12"]["spread_lead"].mean("truth"))
+    legend = " ".join(t.get_text() for t in fig.legends[0].get_texts())
+    assert "no spread" in legend and "3D-Var" in legend
+    assert_rendered(fig)
+
+
 def test_fig11_rmse_vs_obs_interval(rng):
     obs = [1, 5, 10, 25]
     shape = (len(METHODS), len(obs), 4)
@@ -465,14 +530,22 @@ def test_edge_cases_nan_seeds_missing_floor_empty_ranks(rng):
     assert_rendered(fig)
     with pytest.raises(KeyError):
         plotting.fig02_generation_scores(ds, score_names=("not_there",))
-    # a method without ensemble ranks (all-zero counts) gets an annotated empty panel
+    # a method without ensemble ranks (all-zero counts) gets no panel; the legend names it
     empty = _run(rng)
     empty["rank_histogram"][:] = 0
     fig = plotting.fig13_rank_histograms({"var3d": empty, "ddm_enoi_50": _run(rng)})
-    axes = visible_axes(fig)
-    assert not axes[0].containers and "no ensemble ranks" in axes[0].texts[0].get_text()
-    assert len(axes[1].containers) == 1
+    (ax,) = visible_axes(fig)
+    assert len(ax.containers) == 1 and "EnOI-DDM" in ax.get_title()
+    assert any("3D-Var" in t.get_text() for t in fig.legends[0].get_texts())
     assert_rendered(fig)
+
+
+def test_fig13_integer_ranks_get_integer_ticks(rng):
+    fig = plotting.fig13_rank_histograms({"etkf_3": _run(rng, n_rank=4)})
+    (ax,) = visible_axes(fig)
+    fig.canvas.draw()
+    ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks), ticks
 
 
 def test_long_titles_are_wrapped_and_can_be_switched_off(rng):

@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from ddmdyn.surrogate.collect import scaling_dataset, summary_scores, surrogate_table_dataset
+from ddmdyn.surrogate.collect import (
+    rmse_at_lead_times,
+    scaling_dataset,
+    summary_scores,
+    surrogate_table_dataset,
+)
 
 
 def _run(configuration: str, seed: int, point: str, scale: float, dt_mtu: float = 0.1):
@@ -53,3 +58,33 @@ def test_scaling_dataset_uses_run_points_for_runs_shared_with_the_main_experimen
     np.testing.assert_allclose(ds["hellinger"].sel(configuration="a", seed=0), [0.1, 0.2, 0.3])
     with pytest.raises(ValueError, match="2 run points"):
         scaling_dataset(runs, "timestep", ["dt5", "dt10"], ["a"], [0], run_points=["dt5", "dt10"])
+
+
+def test_rmse_at_fixed_lead_times_exact_interpolated_or_unreached():
+    """mse = 4^k at lead k (log-linear in time), roll-out step 0.04 MTU (dt 4), leads 0-20."""
+    leads = np.arange(21)
+    run = xr.Dataset(
+        {"mse": ("lead", 4.0 ** leads.astype(float)), "hellinger": ((), 0.1)},
+        coords={"lead": leads, "lead_time": ("lead", 0.04 * leads)},
+    )
+    rmse, interpolated = rmse_at_lead_times(run, [0.08, 0.1, 0.02, 1.0, 0.8])
+    assert rmse[0] == pytest.approx(4.0)  # lead 2 exactly: sqrt(4^2)
+    assert rmse[1] == pytest.approx(2.0**2.5)  # 2.5 steps: between leads 2 and 3, geometric
+    assert np.isnan(rmse[2])  # shorter than one surrogate step
+    assert np.isnan(rmse[3])  # beyond the roll-out (0.8 MTU)
+    assert rmse[4] == pytest.approx(2.0**20)  # the last lead
+    np.testing.assert_array_equal(interpolated, [0, 1, 0, 0, 0])
+
+
+def test_scaling_dataset_carries_the_rmse_at_fixed_lead_times():
+    """The same physical lead read from runs with different surrogate steps."""
+    runs = [_run("a", 0, "dt5", 1.0, dt_mtu=0.05), _run("a", 0, "dt10", 2.0, dt_mtu=0.1)]
+    ds = scaling_dataset(runs, "timestep", ["dt5", "dt10"], ["a"], [0], lead_times=[0.1, 1.0])
+    at = ds["rmse_at_lead"].sel(configuration="a", seed=0)
+    # mse = scale * lead index: 0.1 MTU is lead 2 at dt 5 and lead 1 at dt 10
+    np.testing.assert_allclose(at.sel(fixed_lead_time=0.1), [np.sqrt(2.0), np.sqrt(2.0)])
+    # 1 MTU: lead 20 (the last) at dt 5 (scale 1), lead 10 at dt 10 (scale 2)
+    np.testing.assert_allclose(at.sel(fixed_lead_time=1.0), [np.sqrt(20.0), np.sqrt(20.0)])
+    np.testing.assert_array_equal(ds["lead_interpolated"].sel(configuration="a", seed=0), 0.0)
+    assert ds["fixed_lead_time"].attrs["units"] == "MTU"
+    assert "rmse_at_lead" not in scaling_dataset(runs, "timestep", ["dt5", "dt10"], ["a"], [0])

@@ -153,6 +153,21 @@ def check_config():
                     f"{obs_every}: the authors' constants there were tuned for another covariance "
                     "(spec 10.2.3); use assimilation.tuned=grid or observation interval 10"
                 )
+    s = config["surrogate"]
+    steps_mtu = [dt * config["data"]["dt"] for dt in s["scaling"]["surrogate_dt"]]
+    # every roll-out covers n_leads main surrogate steps, whatever its own step
+    horizon = s["n_leads"] * s["dt"] * config["data"]["dt"]
+    bad = [
+        t
+        for t in s["scaling"]["lead_times"]
+        if t < min(steps_mtu) - 1e-9 or t > horizon + 1e-9
+    ]
+    if bad:
+        raise WorkflowError(
+            f"surrogate.scaling.lead_times {bad} (MTU) are reached by no roll-out: the shortest "
+            f"surrogate step is {min(steps_mtu):g} MTU, the roll-outs end at {horizon:g} MTU "
+            "(surrogate.n_leads x surrogate.dt x data.dt)"
+        )
     n_train = config["data"]["splits"]["train"]["n_trajectories"]
     if a["tuning"]["n_truths"] > n_train:
         raise WorkflowError(

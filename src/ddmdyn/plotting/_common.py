@@ -7,7 +7,10 @@ from collections.abc import Hashable, Sequence
 import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
+from matplotlib.legend import Legend
+from matplotlib.ticker import NullFormatter
 
+from .layout_check import data_points, draw
 from .style import LineStyle
 
 
@@ -49,11 +52,11 @@ def select(
 
 
 def label_with_units(da: xr.DataArray | None, name: str, default_units: str | None = None) -> str:
-    """Axis label ``"name (units)"``: units from the variable's attrs, else ``default_units``."""
-    units = None
-    if da is not None:
-        units = da.attrs.get("units")
-    if units is None:
+    """Axis label ``"name (units)"``: units from the variable's attrs, else ``default_units``
+    (also when the attrs only say dimensionless, ``"1"``, so an axis can name its scale, e.g.
+    normalised units)."""
+    units = None if da is None else da.attrs.get("units")
+    if units in (None, "", "1", "-"):
         units = default_units
     if units in (None, "", "1", "-"):
         return name
@@ -95,13 +98,70 @@ def plot_mean_band(
 
 
 def positive_band_floor(ax: Axes) -> None:
-    """On a log y axis, keep the lower limit from collapsing to a band that dips below zero."""
+    """On a log y axis: keep the lower limit from collapsing to a band that dips below zero,
+    and label powers of ten only, widening the limits to include one if they hold none (minor
+    tick labels such as 3x10^-2 and 4x10^-2 collide on short axes)."""
     if ax.get_yscale() != "log":
         return
     lines = [ln.get_ydata() for ln in ax.get_lines()]
     values = np.concatenate([np.asarray(v, dtype=float).ravel() for v in lines]) if lines else []
     values = np.asarray(values)
     values = values[np.isfinite(values) & (values > 0)]
+    lo, hi = ax.get_ylim()
     if values.size:
-        lo, hi = ax.get_ylim()
-        ax.set_ylim(max(lo, values.min() / 3.0), hi)
+        lo = max(lo, values.min() / 3.0)
+    if np.floor(np.log10(hi)) < np.ceil(np.log10(lo)):  # no power of ten inside
+        down, up = np.log10(lo) - np.floor(np.log10(lo)), np.ceil(np.log10(hi)) - np.log10(hi)
+        if down <= up:
+            lo = 10.0 ** np.floor(np.log10(lo))
+        else:
+            hi = 10.0 ** np.ceil(np.log10(hi))
+    ax.set_ylim(lo, hi)
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+# Legend positions tried by `legend_in_empty_corner`, in order of preference.
+LEGEND_CORNERS = (
+    "upper right",
+    "upper left",
+    "lower right",
+    "lower left",
+    "center right",
+    "center left",
+    "upper center",
+    "lower center",
+)
+
+
+def legend_in_empty_corner(
+    ax: Axes, handles=None, labels=None, *, max_fraction: float = 0.005, **kwargs
+) -> Legend:
+    """Legend of ``ax`` in the first corner that covers at most ``max_fraction`` of its plotted
+    data (lines by drawn length, points, bars; see ``layout_check.data_points``); to the right
+    of the axes, outside, when no corner is free. Draws the figure once to measure.
+    """
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    legend = ax.legend(handles, labels, loc=LEGEND_CORNERS[0], **kwargs)
+    renderer = draw(ax.figure)
+    to_axes = ax.transAxes.inverted()
+    xy = data_points(ax)
+    xy = to_axes.transform(xy) if len(xy) else np.empty((0, 2))
+    box = legend.get_window_extent(renderer).transformed(to_axes)
+    w, h = box.width, box.height
+    pad_px = legend.borderaxespad * legend.prop.get_size_in_points() * ax.figure.dpi / 72.0
+    px, py = pad_px / ax.bbox.width, pad_px / ax.bbox.height
+    best, best_frac = None, np.inf
+    for loc in LEGEND_CORNERS:
+        x0 = {"right": 1 - px - w, "left": px}.get(loc.split()[-1], 0.5 - w / 2)
+        y0 = {"upper": 1 - py - h, "lower": py}.get(loc.split()[0], 0.5 - h / 2)
+        inside = (xy[:, 0] > x0) & (xy[:, 0] < x0 + w) & (xy[:, 1] > y0) & (xy[:, 1] < y0 + h)
+        frac = float(np.mean(inside)) if len(xy) else 0.0
+        if frac < best_frac:
+            best, best_frac = loc, frac
+        if frac <= max_fraction:
+            break
+    legend.remove()
+    if best_frac <= max_fraction:
+        return ax.legend(handles, labels, loc=best, **kwargs)
+    return ax.legend(handles, labels, loc="center left", bbox_to_anchor=(1.02, 0.5), **kwargs)

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
-from ._common import coord_values, label_with_units, mean_std, names_along, plot_mean_band
+from ._common import (
+    coord_values,
+    label_with_units,
+    mean_std,
+    names_along,
+    plot_mean_band,
+)
 from .style import (
     ANALYSIS_COLOUR,
     ATTRACTOR_COLOUR,
@@ -130,11 +138,11 @@ def fig09_spread_vs_diffusion_time(
 ) -> Figure:
     """(a) ensemble spread per variable, (b) skewness (solid) and excess kurtosis (dashed) per
     variable, (c) DA analysis / background nRMSE (solid) and spread (dashed), mean +- std over
-    truths, all against the number of diffusion steps S.
+    truths, all against the number of diffusion steps S; one legend below the panels.
 
     Args:
         sweep: Dataset with ``spread``, ``skewness``, ``excess_kurtosis`` (diffusion_step,
-            variable); spread in physical units.
+            variable); spread in normalised units.
         da_sweep: optional Dataset (diffusion_step, truth) with ``ana_rmse``, ``ana_spread``,
             ``bg_rmse``, ``bg_spread`` (normalised units); panel (c) is left out without it.
     """
@@ -147,9 +155,9 @@ def fig09_spread_vs_diffusion_time(
     spread = sweep["spread"].transpose("diffusion_step", "variable")
     for k, v in enumerate(var_names):
         ax.plot(steps, spread.values[:, k], color=variable_colour(v, k), marker="o", label=v)
-    ax.set_ylabel(label_with_units(sweep["spread"], "ensemble spread (std)", None))
+    ax.set_ylabel(label_with_units(sweep["spread"], "ensemble spread (std)", "normalised units"))
     ax.set_title("ensemble spread")
-    ax.legend(title="variable")
+    handles, labels = ax.get_legend_handles_labels()
     ax = flat[1]
     for name, ls in (("skewness", "-"), ("excess_kurtosis", "--")):
         if name not in sweep:
@@ -158,11 +166,14 @@ def fig09_spread_vs_diffusion_time(
         for k, v in enumerate(var_names):
             ax.plot(steps, da.values[:, k], color=variable_colour(v, k), ls=ls, marker=".")
     ax.axhline(0.0, color=REFERENCE_COLOUR, lw=0.8, ls=":")
-    handles = [Line2D([], [], color="k", ls="-"), Line2D([], [], color="k", ls="--")]
-    handles.append(Line2D([], [], color=REFERENCE_COLOUR, ls=":"))
-    ax.legend(handles, ["skewness", "excess kurtosis", "Gaussian (0)"])
+    handles += [
+        Line2D([], [], color="k", ls="-", marker="."),
+        Line2D([], [], color="k", ls="--", marker="."),
+        Line2D([], [], color=REFERENCE_COLOUR, ls=":"),
+    ]
+    labels += ["(b) skewness", "(b) excess kurtosis", "(b) Gaussian value 0"]
     ax.set_ylabel("moment (dimensionless)")
-    ax.set_title("non-Gaussianity of the ensemble")
+    ax.set_title("non-Gaussianity")
     if da_sweep is not None:
         ax = flat[2]
         ds = da_sweep.sortby("diffusion_step")
@@ -180,13 +191,28 @@ def fig09_spread_vs_diffusion_time(
                 plot_mean_band(ax, s, mean.values, std.values, st, band=kind == "RMSE")
         ax.set_ylabel(label_with_units(ds.get("ana_rmse"), "RMSE / spread", "normalised units"))
         ax.set_title("EnOI-DDM assimilation")
-        ax.legend()
+        more_handles, more_labels = ax.get_legend_handles_labels()
+        handles += more_handles
+        labels += [f"(c) {label}" for label in more_labels]
     for ax in flat:
         of = sweep.attrs.get("n_coarse_steps")
         ax.set_xlabel(f"diffusion steps S (of {of})" if of else "diffusion steps S")
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
     label_panels(flat)
+    fig.legend(handles, labels, loc="outside lower center", ncols=5)
     set_suptitle(fig, title)
     return fig
+
+
+def has_spread(da: xr.DataArray | None) -> bool:
+    """Whether a spread variable carries an ensemble spread: some finite value above zero.
+
+    A single-state forecast (EnOI, 3D-Var) has spread exactly 0 by construction, not as data.
+    """
+    if da is None:
+        return False
+    values = np.asarray(da.values, float)
+    return bool(np.any(np.isfinite(values) & (values > 0)))
 
 
 @styled
@@ -196,7 +222,8 @@ def fig10_rmse_spread_in_window(
     title: str | None = "Error and spread within the assimilation window (mean over truths)",
 ) -> Figure:
     """RMSE (solid) and ensemble spread (dashed) vs. lead inside the window, one colour per
-    method.
+    method. Methods that forecast a single state (spread zero by construction) get no spread
+    line; the legend names them.
 
     Args:
         runs: method -> run Dataset with ``rmse_lead``, ``spread_lead`` (truth, lead); lead in
@@ -208,23 +235,38 @@ def fig10_rmse_spread_in_window(
     fig, axes = new_figure(1, 1, width=PAGE_WIDTH * 0.8, height=3.0)
     ax = axes[0, 0]
     first = next(iter(runs.values()))
+    no_spread = []
     for method, run in runs.items():
         st = styles[method]
         lead = np.asarray(coord_values(run, "lead"), float)
         rmse = run["rmse_lead"].transpose("truth", "lead").mean("truth", skipna=True)
         ax.plot(lead, rmse.values, color=st.color, marker=st.marker, label=st.label)
-        if "spread_lead" in run:
+        if has_spread(run.get("spread_lead")):
             spread = run["spread_lead"].transpose("truth", "lead").mean("truth", skipna=True)
             ax.plot(lead, spread.values, color=st.color, ls="--", marker=st.marker, mfc="white")
+        else:
+            no_spread.append(st.label)
     handles, labels = ax.get_legend_handles_labels()
-    handles += [Line2D([], [], color="k", ls="-"), Line2D([], [], color="k", ls="--", mfc="w")]
-    labels += ["RMSE", "spread"]
+    handles.append(Line2D([], [], color="k", ls="-"))
+    labels.append("RMSE")
+    if len(no_spread) < len(runs):
+        handles.append(Line2D([], [], color="k", ls="--", marker="o", mfc="w"))
+        labels.append("spread")
+    if no_spread:
+        handles.append(Line2D([], [], ls="none"))
+        labels.append("no spread (single-state\nforecast, 0 by construction):\n" + _wrap(no_spread))
     fig.legend(handles, labels, loc="outside right center")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     lead_label = label_with_units(first.get("lead"), "lead within the window", "integration steps")
     ax.set_xlabel(lead_label)
     ax.set_ylabel(label_with_units(first["rmse_lead"], "RMSE / spread", "normalised units"))
     set_suptitle(fig, title)
     return fig
+
+
+def _wrap(names: Sequence[str], width: int = 30) -> str:
+    """Names joined by commas, wrapped to ``width`` characters per line."""
+    return textwrap.fill(", ".join(names), width)
 
 
 @styled
@@ -276,45 +318,48 @@ def fig13_rank_histograms(
     title: str | None = "Rank histograms of the background ensembles (all truths and variables)",
 ) -> Figure:
     """Normalised rank histogram per method (summed over truths and pooled over variables) with
-    the uniform frequency 1 / n_rank as a dashed line.
+    the uniform frequency 1 / n_rank as a dashed line. Methods without ensemble ranks (all
+    counts zero: a single-state background) get no panel; a note names them.
 
     Args:
         runs: method -> run Dataset with ``rank_histogram`` (truth, variable, rank) counts.
     """
     if not runs:
         raise ValueError("no runs given")
-    methods = list(runs)
-    styles = styles_for(methods, "method")
-    ncols = min(ncols, len(methods))
-    nrows = int(np.ceil(len(methods) / ncols))
-    fig, axes = new_figure(nrows, ncols, width=PAGE_WIDTH, height=1.9 * nrows + 0.4)
+    styles = styles_for(list(runs), "method")
+    counts = {
+        method: run["rank_histogram"].sum(("truth", "variable")).values.astype(float)
+        for method, run in runs.items()
+    }
+    methods = [m for m, c in counts.items() if np.isfinite(c.sum()) and c.sum() > 0]
+    without = [styles[m].label for m in runs if m not in methods]
+    n_panels = max(1, len(methods))
+    ncols = min(ncols, n_panels)
+    nrows = int(np.ceil(n_panels / ncols))
+    fig, axes = new_figure(nrows, ncols, width=PAGE_WIDTH, height=1.9 * nrows + 0.6)
     flat = axes.ravel()
     for ax, method in zip(flat, methods, strict=False):
         st = styles[method]
-        counts = runs[method]["rank_histogram"].sum(("truth", "variable")).values.astype(float)
-        total = counts.sum()
-        ax.set_title(st.label)
-        ax.set_xlabel("rank of the truth")
-        ax.set_ylabel("relative frequency")
-        if total <= 0 or not np.isfinite(total):
-            ax.text(0.5, 0.5, "no ensemble ranks", ha="center", va="center", transform=ax.transAxes)
-            continue
-        freq = counts / total
+        freq = counts[method] / counts[method].sum()
         ranks = np.arange(len(freq))
         edge = "white" if len(freq) <= 20 else "none"
         ax.bar(ranks, freq, width=1.0, color=st.color, alpha=0.8, edgecolor=edge, lw=0.3)
         ax.axhline(1.0 / len(freq), color="black", ls="--", lw=0.9, label="uniform frequency")
         ax.set_xlim(-1.0, len(freq))
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+        ax.set_title(st.label)
+        ax.set_xlabel("rank of the truth")
+        ax.set_ylabel("relative frequency")
     for ax in flat[len(methods) :]:
         ax.set_axis_off()
-    for ax in flat[: len(methods)]:
-        handles, labels = ax.get_legend_handles_labels()
-        if handles:
-            if len(flat) > len(methods):
-                flat[len(methods)].legend(handles, labels, loc="center")
-            else:
-                fig.legend(handles, labels, loc="outside lower center")
-            break
+    handles = [Line2D([], [], color="black", ls="--", lw=0.9)]
+    labels = ["uniform frequency"]
+    if without:
+        handles.append(Line2D([], [], ls="none"))
+        labels.append("no ensemble ranks (single-state background): " + ", ".join(without))
+    if not methods:
+        flat[0].set_title("no method has ensemble ranks")
+    fig.legend(handles, labels, loc="outside lower center", ncols=1)
     label_panels(flat[: len(methods)])
     set_suptitle(fig, title)
     return fig

@@ -8,8 +8,9 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
-from ._common import coord_values, label_with_units, mean_std, names_along
+from ._common import coord_values, label_with_units, mean_std, names_along, positive_band_floor
 from .style import (
     GENERATED_COLOUR,
     PAGE_WIDTH,
@@ -17,6 +18,7 @@ from .style import (
     PARAMETERISATION_LABELS,
     REFERENCE_COLOUR,
     SCHEDULE_LABELS,
+    SCHEDULE_LINESTYLES,
     SCHEDULE_MARKERS,
     label_panels,
     new_figure,
@@ -28,13 +30,14 @@ from .style import (
 
 PROJECTIONS = ((0, 1), (0, 2), (1, 2))
 
-# name, default units of the generation scores (spec 3.3); scores are in normalised units.
-SCORE_LABELS: dict[str, tuple[str, str | None]] = {
-    "hellinger": ("Hellinger distance", None),
-    "frechet": ("Fréchet surrogate distance", None),
-    "dist_gen": ("NN distance generated→test", "normalised units"),
-    "dist_test": ("NN distance test→generated", "normalised units"),
-    "extreme": ("extreme-value ratio", None),
+# title, short y label, default units of the generation scores (spec 3.3). The y label is short
+# (the panel title names the score) so that it never runs past its panel.
+SCORE_LABELS: dict[str, tuple[str, str, str]] = {
+    "hellinger": ("Hellinger distance", "distance", "dimensionless"),
+    "frechet": ("Fréchet surrogate distance", "distance", "dimensionless"),
+    "dist_gen": ("NN distance generated→test", "distance", "normalised units"),
+    "dist_test": ("NN distance test→generated", "distance", "normalised units"),
+    "extreme": ("extreme-value ratio", "ratio", "dimensionless"),
 }
 PARAMETERISATION_ORDER = ("noise", "state", "velocity")
 SCHEDULE_ORDER = ("cos", "linear", "cos_mae")
@@ -187,9 +190,9 @@ def fig02_generation_scores(
         if floor_name in scores and np.isfinite(scores[floor_name]).any():
             floor = float(scores[floor_name].mean(skipna=True))
             ax.axhline(floor, color=REFERENCE_COLOUR, ls="--", lw=1.0, label="noise floor")
-        label, units = SCORE_LABELS.get(name, (name, None))
+        title_text, label, units = SCORE_LABELS.get(name, (name, name, "dimensionless"))
         ax.set_ylabel(label_with_units(scores[name], label, units))
-        ax.set_title(label)
+        ax.set_title(title_text)
         ax.set_xticks(x, [_tick_label(v) for v in variants], rotation=60, ha="right")
         ax.set_xlabel("diffusion model")
         ax.set_xlim(-0.6, len(variants) - 0.4)
@@ -235,66 +238,133 @@ def _generation_legend(fig: Figure, spare_axes: Sequence, variants: Sequence[str
         fig.legend(handles, labels, loc="outside lower center", ncols=4, title=title)
 
 
-def _smooth(values: np.ndarray, window: int) -> np.ndarray:
-    """Running mean over ``window`` points (NaN-aware; same length as input)."""
-    if window <= 1:
+def running_mean(values: np.ndarray, window: int) -> np.ndarray:
+    """Centred running mean over ``window`` points (NaN-aware, shorter windows at the ends)."""
+    values = np.asarray(values, float)
+    if window <= 1 or values.size == 0:
         return values
     ok = np.isfinite(values)
-    kernel = np.ones(window)
-    num = np.convolve(np.where(ok, values, 0.0), kernel, mode="same")
-    den = np.convolve(ok.astype(float), kernel, mode="same")
+    csum = np.concatenate([[0.0], np.cumsum(np.where(ok, values, 0.0))])
+    ccount = np.concatenate([[0], np.cumsum(ok)])
+    i = np.arange(values.size)
+    lo = np.clip(i - window // 2, 0, values.size)
+    hi = np.clip(i - window // 2 + window, 0, values.size)
+    count = ccount[hi] - ccount[lo]
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / den, np.nan)
+        return np.where(count > 0, (csum[hi] - csum[lo]) / count, np.nan)
+
+
+def _loss_group(name: str) -> str:
+    """Panel of a training log: its parameterisation, the L1-loss ablation apart (other scale)."""
+    param, schedule = parse_variant(name)
+    if param is None:
+        return name
+    return f"{param}_l1" if schedule == "cos_mae" else param
+
+
+def _group_title(group: str) -> str:
+    param = group.removesuffix("_l1")
+    label = PARAMETERISATION_LABELS.get(param, group)
+    return f"{label} target, L1 loss" if group.endswith("_l1") else f"{label} target, MSE"
 
 
 @styled
 def fig12_training_curves(
     logs: Mapping[str, xr.Dataset],
     *,
-    smooth: int = 1,
+    smooth: int | None = None,
+    max_points: int = 1000,
+    max_markers: int = 25,
     title: str | None = "Training of the diffusion models",
 ) -> Figure:
-    """Training loss (panel a) and validation loss (panel b) against optimiser step, log y.
+    """Training loss (running mean, lines) and validation loss (markers) against optimiser step,
+    log y, one panel per parameterisation (the L1-loss ablation in its own panel): losses of
+    different targets (noise, state, velocity) and loss functions are not on one scale.
 
     Args:
-        logs: label -> training log Dataset (step) with ``loss`` and ``val_loss`` (NaN where not
-            validated). Labels that are variant names get the variant's colour and dashes.
-        smooth: running-mean window (in logged steps) for the training loss.
+        logs: variant name -> training log Dataset (step) with ``loss`` (per logged step) and
+            ``val_loss`` (NaN where not validated). Names that are not variant names each get
+            their own panel.
+        smooth: running-mean window in logged steps; default: 1/50 of the logged steps.
+        max_points: at most this many points per training curve are drawn (evenly thinned
+            after smoothing).
+        max_markers: at most this many validation markers per model (evenly thinned).
     """
     if not logs:
         raise ValueError("no training logs given")
     styles = styles_for(list(logs), "variant")
-    fig, axes = new_figure(1, 2, width=PAGE_WIDTH, height=2.6, sharex=True)
-    ax_train, ax_val = axes[0]
-    for label, log in logs.items():
-        st = styles[label]
-        step = coord_values(log, "step").astype(float)
-        loss = _smooth(np.asarray(log["loss"].values, float), smooth)
-        ok = np.isfinite(loss) & (loss > 0)
-        ax_train.plot(step[ok], loss[ok], color=st.color, ls=st.linestyle, label=label, lw=0.9)
-        val = np.asarray(log["val_loss"].values, float)
-        ok = np.isfinite(val) & (val > 0)
-        ax_val.plot(
-            step[ok],
-            val[ok],
-            color=st.color,
-            ls=st.linestyle,
-            marker=st.marker,
-            ms=2.5,
-            label=label,
-            lw=0.9,
-        )
-    first = next(iter(logs.values()))
-    ax_train.set_title("training loss" + (f" (running mean over {smooth})" if smooth > 1 else ""))
-    ax_val.set_title("validation loss")
-    for ax, var in ((ax_train, "loss"), (ax_val, "val_loss")):
+    groups: dict[str, list[str]] = {}
+    for name in _variant_order(list(logs)):
+        groups.setdefault(_loss_group(name), []).append(name)
+    ncols = min(2, len(groups))
+    nrows = int(np.ceil(len(groups) / ncols))
+    fig, axes = new_figure(nrows, ncols, width=PAGE_WIDTH, height=2.0 * nrows + 0.8, sharex=True)
+    flat = axes.ravel()
+    n_logged = max(log.sizes["step"] for log in logs.values())
+    window = max(1, n_logged // 50) if smooth is None else max(1, int(smooth))
+    step_spacing = 1.0
+    for ax, (group, names) in zip(flat, groups.items(), strict=False):
+        for name in names:
+            log, st = logs[name], styles[name]
+            step = coord_values(log, "step").astype(float)
+            if step.size > 1:
+                step_spacing = float(np.median(np.diff(step)))
+            loss = running_mean(np.asarray(log["loss"].values, float), window)
+            ok = np.flatnonzero(np.isfinite(loss) & (loss > 0))
+            ok = ok[:: max(1, int(np.ceil(ok.size / max_points)))]
+            ax.plot(step[ok], loss[ok], color=st.color, ls=st.linestyle, lw=0.9)
+            val = np.asarray(log["val_loss"].values, float)
+            ok = np.flatnonzero(np.isfinite(val) & (val > 0))
+            ok = ok[:: max(1, int(np.ceil(ok.size / max_markers)))]
+            open_marker = parse_variant(name)[1] == "linear"
+            ax.plot(
+                step[ok],
+                val[ok],
+                color=st.color,
+                ls="none",
+                marker=st.marker,
+                ms=3,
+                mfc="white" if open_marker else st.color,
+            )
         ax.set_yscale("log")
+        positive_band_floor(ax)
+        ax.set_title(_group_title(group) if parse_variant(names[0])[0] else group)
         ax.set_xlabel("optimiser step")
-        ax.set_ylabel(label_with_units(first[var], "loss", None))
-    ax_val.legend(loc="upper right", ncols=1 if len(logs) < 6 else 2)
-    label_panels(axes.ravel())
+        ax.set_ylabel(label_with_units(logs[names[0]]["loss"], "loss", "dimensionless"))
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+    for ax in flat[len(groups) :]:
+        ax.set_axis_off()
+    _training_legend(fig, list(logs), window * step_spacing)
+    label_panels(flat[: len(groups)])
     set_suptitle(fig, title)
     return fig
+
+
+def _training_legend(fig: Figure, names: Sequence[str], window_steps: float) -> None:
+    """Legend below the panels: line = training loss, marker = validation loss; schedules."""
+    smooth = f", running mean over {window_steps:g} steps" if window_steps > 1 else ""
+    handles = [
+        Line2D([], [], color=REFERENCE_COLOUR, ls="-"),
+        Line2D([], [], color=REFERENCE_COLOUR, ls="none", marker="o", ms=3),
+    ]
+    labels = [f"training loss{smooth}", "validation loss (EMA weights)"]
+    for sched in SCHEDULE_ORDER:
+        if sched == "cos_mae" or not any(parse_variant(n)[1] == sched for n in names):
+            continue
+        open_marker = sched == "linear"
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color="k",
+                ls=SCHEDULE_LINESTYLES[sched],
+                marker=SCHEDULE_MARKERS[sched],
+                ms=3,
+                mfc="white" if open_marker else "k",
+            )
+        )
+        labels.append(f"{SCHEDULE_LABELS[sched]} schedule")
+    fig.legend(handles, labels, loc="outside lower center", ncols=2)
 
 
 __all__ = [

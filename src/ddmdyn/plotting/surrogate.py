@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -28,12 +29,21 @@ from .style import (
 SURROGATE_SCORES: dict[str, tuple[str, str, str | None, str]] = {
     "rmse_one_step": ("one-step RMSE", "one-step RMSE", "normalised units", "log"),
     "rmse_1mtu": ("RMSE at lead 1 MTU", "RMSE at 1 MTU", "normalised units", "log"),
-    "hellinger": ("Hellinger distance of long roll-outs", "Hellinger distance", None, "linear"),
+    "hellinger": ("Hellinger distance", "distance", "dimensionless", "linear"),
 }
 
 
 def _score_labels(var: str) -> tuple[str, str, str | None, str]:
+    match = re.fullmatch(r"rmse_at_(.+)mtu", var)
+    if match:
+        lead = match.group(1)
+        return (f"RMSE at lead {lead} MTU", f"RMSE at {lead} MTU", "normalised units", "log")
     return SURROGATE_SCORES.get(var, (var, var, None, "linear"))
+
+
+def fixed_lead_name(lead_time: float) -> str:
+    """Variable name of the RMSE at one fixed lead time, e.g. ``rmse_at_0.1mtu``."""
+    return f"rmse_at_{float(lead_time):g}mtu"
 
 
 def _legend_outside(fig: Figure, ax: Axes, where: str = "lower center", ncols: int = 4) -> None:
@@ -118,16 +128,23 @@ def _error_vs_sweep(
     variables: Sequence[str],
     configurations: Sequence[str] | None,
     title: str | None,
+    open_markers: dict[str, np.ndarray] | None = None,
 ) -> Figure:
-    """Shared body of figures 4-6: per score a panel, per configuration a mean +- std line."""
+    """Shared body of figures 4-6: per score a panel, per configuration a mean +- std line.
+
+    ``open_markers``: variable -> bool mask along ``dim`` (in ``ds``'s order) of points drawn
+    with open markers (e.g. interpolated values); the legend explains them.
+    """
     ds = select_along(ds, "configuration", configurations)
     names = [v for v in variables if v in ds]
     if not names:
         raise KeyError(f"none of {list(variables)} in dataset (has {list(ds.data_vars)})")
     configs = names_along(ds, "configuration")
     styles = styles_for(configs, "configuration")
-    ds = ds.sortby(dim)
+    order = np.argsort(np.asarray(ds[dim].values))
+    ds = ds.isel({dim: order})
     x = np.asarray(ds[dim].values, float)
+    open_markers = {k: np.asarray(v, bool)[order] for k, v in (open_markers or {}).items()}
     height = 2.6 + 0.15 * int(np.ceil(len(configs) / 4))
     fig, axes = new_figure(1, len(names), width=PAGE_WIDTH, height=height, sharex=True)
     flat = axes.ravel()
@@ -135,6 +152,17 @@ def _error_vs_sweep(
         mean, std = mean_std(ds[var].transpose("configuration", dim, "seed"), "seed")
         for k, name in enumerate(configs):
             plot_mean_band(ax, x, mean[k].values, std[k].values, styles[name])
+            if var in open_markers and open_markers[var].any():
+                st, hollow = styles[name], open_markers[var]
+                ax.plot(
+                    x[hollow],
+                    mean[k].values[hollow],
+                    ls="none",
+                    marker=st.marker,
+                    color=st.color,
+                    mfc="white",
+                    zorder=3,
+                )
         title_text, label, units, yscale = _score_labels(var)
         ax.set_yscale(yscale)
         positive_band_floor(ax)
@@ -143,6 +171,16 @@ def _error_vs_sweep(
         ax.set_ylabel(label_with_units(ds[var], label, units))
         ax.set_title(title_text)
     label_panels(flat)
+    if any(m.any() for m in open_markers.values()):
+        flat[0].plot(
+            [],
+            [],
+            ls="none",
+            marker="o",
+            color="k",
+            mfc="white",
+            label="open marker: interpolated",
+        )
     _legend_outside(fig, flat[0])
     set_suptitle(fig, title)
     return fig
@@ -203,23 +241,50 @@ def fig05_error_vs_corruption(
 def fig06_error_vs_surrogate_dt(
     ds: xr.Dataset,
     *,
-    variables: Sequence[str] = ("rmse_one_step", "hellinger"),
-    configurations: Sequence[str] | None = None,
-    title: str | None = "Surrogate error vs. surrogate time step (mean ± std over seeds)",
+    lead_times: Sequence[float] | None = None,
+    title: str | None = "Surrogate error at fixed lead times vs. surrogate time step "
+    "(mean ± std over seeds)",
 ) -> Figure:
-    """Scores vs. the surrogate time step in integration steps of 0.01 MTU (log x).
+    """RMSE at fixed physical lead times and the Hellinger distance vs. the surrogate time step
+    (integration steps of 0.01 MTU, log x), one line per configuration.
+
+    The error after one surrogate step would compare 0.01 MTU forecasts (dt 1) with 1 MTU ones
+    (dt 100); at a fixed lead time every point forecasts equally far. Points interpolated
+    between roll-out leads have open markers; points never reached (a step longer than the lead)
+    are missing.
 
     Args:
-        ds: Dataset (configuration, surrogate_dt, seed) with ``rmse_one_step`` and ``hellinger``.
+        ds: Dataset (configuration, surrogate_dt, seed) with ``hellinger`` and ``rmse_at_lead``
+            (..., fixed_lead_time; normalised units) and ``lead_interpolated``; a dataset without
+            ``rmse_at_lead`` falls back to ``rmse_one_step``.
+        lead_times: the lead times (MTU) to show, one panel each (default: all in ``ds``).
     """
+    variables: list[str] = []
+    open_markers: dict[str, np.ndarray] = {}
+    if "rmse_at_lead" in ds:
+        leads = ds["fixed_lead_time"].values if lead_times is None else lead_times
+        derived = {}
+        for lead in leads:
+            name = fixed_lead_name(lead)
+            at = ds.sel(fixed_lead_time=float(lead), method="nearest")
+            derived[name] = at["rmse_at_lead"].drop_vars("fixed_lead_time")
+            if "lead_interpolated" in ds:
+                flag = at["lead_interpolated"].max(("configuration", "seed"), skipna=True)
+                open_markers[name] = np.asarray(flag.transpose("surrogate_dt").values) > 0.5
+            variables.append(name)
+        ds = ds.drop_dims("fixed_lead_time").assign(derived)
+    else:
+        variables.append("rmse_one_step")
+    variables.append("hellinger")
     return _error_vs_sweep(
         ds,
         "surrogate_dt",
-        xlabel="surrogate time step (integration steps of 0.01 MTU)",
+        xlabel="surrogate step (× 0.01 MTU)",
         xbase=10,
         variables=variables,
-        configurations=configurations,
+        configurations=None,
         title=title,
+        open_markers=open_markers,
     )
 
 

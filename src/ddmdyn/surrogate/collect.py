@@ -24,10 +24,50 @@ def _at_time(run: xr.Dataset, t: float) -> float:
     return float(np.sqrt(run["mse"].values[i])) if abs(lead_time[i] - t) < 1e-9 else np.nan
 
 
-def summary_scores(run: xr.Dataset) -> xr.Dataset:
-    """Scalar scores of one roll-out: RMSE after one step, at 1 MTU and at the end; Hellinger."""
+def rmse_at_lead_times(
+    run: xr.Dataset, lead_times: Sequence[float], rtol: float = 1e-6
+) -> tuple[np.ndarray, np.ndarray]:
+    """RMSE of a roll-out at fixed physical lead times, whatever its surrogate step.
+
+    A lead time that is a roll-out lead (a whole number of surrogate steps, within ``rtol``)
+    reads that lead's MSE. A lead time between two roll-out leads of at least one step is
+    interpolated log-linearly in time (errors grow about exponentially). A lead time shorter
+    than one surrogate step or beyond the roll-out is NaN: the surrogate never forecasts it.
+
+    Args:
+        run: roll-out scores with ``mse`` (lead) and coordinate ``lead_time`` (lead) in MTU.
+        lead_times: lead times in MTU.
+    Returns:
+        (rmse, interpolated): float arrays (len(lead_times),); interpolated is 1.0 where the
+        value is interpolated, 0.0 where exact or NaN.
+    """
+    t_lead = np.asarray(run["lead_time"].values, float)
+    mse = np.asarray(run["mse"].values, float)
+    rmse = np.full(len(lead_times), np.nan)
+    interpolated = np.zeros(len(lead_times))
+    for i, t in enumerate(lead_times):
+        t = float(t)
+        exact = np.flatnonzero(np.abs(t_lead - t) <= rtol * max(abs(t), 1e-12))
+        if exact.size:
+            rmse[i] = np.sqrt(mse[exact[0]])
+            continue
+        k = int(np.searchsorted(t_lead, t)) - 1  # t_lead[k] < t < t_lead[k + 1]
+        if k < 1 or k + 1 >= t_lead.size:
+            continue  # shorter than one step, or beyond the roll-out
+        lo, hi = mse[k], mse[k + 1]
+        if not (np.isfinite(lo) and np.isfinite(hi) and lo > 0 and hi > 0):
+            continue
+        w = (t - t_lead[k]) / (t_lead[k + 1] - t_lead[k])
+        rmse[i] = np.sqrt(np.exp((1 - w) * np.log(lo) + w * np.log(hi)))
+        interpolated[i] = 1.0
+    return rmse, interpolated
+
+
+def summary_scores(run: xr.Dataset, lead_times: Sequence[float] = ()) -> xr.Dataset:
+    """Scalar scores of one roll-out: RMSE after one step, at 1 MTU and at the end; Hellinger;
+    with ``lead_times`` (MTU) also the RMSE at each of them (see `rmse_at_lead_times`)."""
     one = {"units": "1"}
-    return xr.Dataset(
+    ds = xr.Dataset(
         {
             "rmse_one_step": (
                 (),
@@ -47,6 +87,26 @@ def summary_scores(run: xr.Dataset) -> xr.Dataset:
             ),
         }
     )
+    if len(lead_times):
+        rmse, interpolated = rmse_at_lead_times(run, lead_times)
+        ds["rmse_at_lead"] = (
+            "fixed_lead_time",
+            rmse,
+            {**one, "long_name": "RMSE at a fixed physical lead time (NaN: not reached)"},
+        )
+        ds["lead_interpolated"] = (
+            "fixed_lead_time",
+            interpolated,
+            {**one, "long_name": "1 where rmse_at_lead is interpolated between roll-out leads"},
+        )
+        ds = ds.assign_coords(
+            fixed_lead_time=(
+                "fixed_lead_time",
+                np.asarray(lead_times, float),
+                {"units": "MTU", "long_name": "fixed physical lead time"},
+            )
+        )
+    return ds
 
 
 def surrogate_table_dataset(
@@ -74,8 +134,10 @@ def scaling_dataset(
     configurations: Sequence[str],
     seeds: Sequence[int],
     run_points: Sequence[str] | None = None,
+    lead_times: Sequence[float] = (),
 ) -> xr.Dataset:
-    """(configuration, <study dim>, seed) summary scores of a scaling study.
+    """(configuration, <study dim>, seed) summary scores of a scaling study; with `lead_times`
+    (MTU) also (configuration, <study dim>, seed, fixed_lead_time) RMSE at those lead times.
 
     `points` are the path components of the sweep points (n64, c0.05, dt5, velocity_cos); the
     study dimension holds their numeric values (or the variant names). `run_points` gives the
@@ -95,7 +157,8 @@ def scaling_dataset(
     keyed = {}
     for r, point in zip(runs, run_points, strict=True):
         value = kind(point[prefix:])
-        keyed[(r.attrs["configuration"], value, int(r.attrs["seed"]))] = summary_scores(r)
+        key = (r.attrs["configuration"], value, int(r.attrs["seed"]))
+        keyed[key] = summary_scores(r, lead_times)
     ds = stack_runs(keyed, ("configuration", dim, "seed"), (configurations, values, seeds))
     ds[dim].attrs.update(long_name=long_name, units="1")
     return ds.assign_attrs(study=study)
