@@ -86,7 +86,11 @@ def with_divergence(ds: xr.Dataset, threshold: float) -> xr.Dataset:
     out["diverged"] = (
         ("method", "truth"),
         mask,
-        {"long_name": f"analysis nRMSE > {threshold:g} (diverged)", "threshold": threshold},
+        {
+            "long_name": f"analysis nRMSE > {threshold:g} (diverged)",
+            "units": "1",
+            "threshold": threshold,
+        },
     )
     out["n_diverged"] = (
         ("method",),
