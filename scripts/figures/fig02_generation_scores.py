@@ -6,9 +6,12 @@ Generation scores by parameterisation and schedule with noise floors.
 from ddmdyn.io import read_dataset
 from ddmdyn.logs import setup_logging
 from ddmdyn.plotting import fig02_generation_scores
+from ddmdyn.plotting.figure_data import write_figure_data
 from ddmdyn.plotting.output import save_figure
 
 smk = snakemake  # injected by Snakemake
 setup_logging(smk.log[0])
-fig = fig02_generation_scores(read_dataset(smk.input.table).load())
-save_figure(fig, smk.output)
+table = read_dataset(smk.input.table).load()
+fig = fig02_generation_scores(table)
+save_figure(fig, [smk.output.png, smk.output.pdf])
+write_figure_data(table, smk.output.data, figure=smk.rule, inputs=list(smk.input))

@@ -3,9 +3,12 @@
 from ddmdyn.io import read_dataset
 from ddmdyn.logs import setup_logging
 from ddmdyn.plotting import fig05_error_vs_corruption
+from ddmdyn.plotting.figure_data import write_figure_data
 from ddmdyn.plotting.output import save_figure
 
 smk = snakemake  # injected by Snakemake
 setup_logging(smk.log[0])
-fig = fig05_error_vs_corruption(read_dataset(smk.input.study).load())
-save_figure(fig, smk.output)
+study = read_dataset(smk.input.study).load()
+fig = fig05_error_vs_corruption(study)
+save_figure(fig, [smk.output.png, smk.output.pdf])
+write_figure_data(study, smk.output.data, figure=smk.rule, inputs=list(smk.input))

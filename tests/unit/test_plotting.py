@@ -12,7 +12,7 @@ from matplotlib.container import BarContainer, ErrorbarContainer
 from matplotlib.figure import Figure
 
 from ddmdyn import plotting
-from ddmdyn.plotting import generation, style
+from ddmdyn.plotting import figure_data, generation, style
 
 VARS = ["x", "y", "z"]
 VARIANTS = [
@@ -557,3 +557,29 @@ def test_long_titles_are_wrapped_and_can_be_switched_off(rng):
     fig = plotting.fig10_rmse_spread_in_window(runs, title=None)
     assert fig.get_suptitle() == ""
     assert_rendered(fig)
+
+
+# ---------------------------------------------------------------- data behind the figures
+def test_figure_data_holds_what_the_figures_draw(rng, tmp_path):
+    samples = xr.Dataset(
+        {"state": (("sample", "variable"), lorenz_like(rng, 500), _attrs("1", "state"))},
+        coords={"variable": VARS},
+    )
+    test = xr.DataArray(lorenz_like(rng, 800), dims=("n", "variable"), coords={"variable": VARS})
+    points = figure_data.attractor_points(samples, test, max_points=300)
+    fig = plotting.fig01_attractor_samples(samples, test, max_points=300)
+    drawn_generated = np.asarray(visible_axes(fig)[3].collections[0].get_offsets())
+    assert np.allclose(drawn_generated, points["generated"].values[:, :2])  # the x-y panel
+    # DA runs of different ensemble sizes stack along method, NaN-padded ranks
+    runs = {"etkf_3": _run(rng, n_rank=4), "etkf_12": _run(rng, n_rank=13)}
+    ranks = figure_data.runs_by_method(runs, ["rank_histogram"])
+    assert ranks.sizes == {"method": 2, "truth": 3, "variable": 3, "rank": 13}
+    assert np.isnan(ranks["rank_histogram"].sel({"method": "etkf_3", "rank": 4})).all()
+    np.testing.assert_array_equal(
+        ranks["rank_histogram"].sel({"method": "etkf_12"}), runs["etkf_12"]["rank_histogram"]
+    )
+    path = tmp_path / "fig13.nc"
+    figure_data.write_figure_data(ranks, path, figure="fig13_rank_histograms")
+    with xr.open_dataset(path) as back:
+        assert back.attrs["figure"] == "fig13_rank_histograms"
+        np.testing.assert_array_equal(back["rank_histogram"], ranks["rank_histogram"])

@@ -1,5 +1,6 @@
 # Figures (issue 6): one rule and one script per figure, built from netCDF results only, so
-# restyling a figure never reruns an experiment. PNG and PDF go into the report.
+# restyling a figure never reruns an experiment. PNG and PDF go into the report, and beside them
+# (subcategory "Data behind the figures") the netCDF file of the numbers each figure draws.
 
 
 rule fig01_attractor_samples:
@@ -22,6 +23,13 @@ rule fig01_attractor_samples:
             caption="../report/fig01_attractor_samples.rst",
             category="Generation",
             subcategory="PDF",
+        ),
+        data=report(
+            figure("fig01_attractor_samples", "nc"),
+            caption="../report/fig01_attractor_samples.rst",
+            category="Generation",
+            subcategory="Data behind the figures",
+            labels={"figure": "fig01", "file": "numbers drawn (netCDF)"},
         ),
     log:
         logfile("figures", "fig01_attractor_samples.log"),
@@ -48,6 +56,13 @@ rule fig02_generation_scores:
             category="Generation",
             subcategory="PDF",
         ),
+        data=report(
+            figure("fig02_generation_scores", "nc"),
+            caption="../report/fig02_generation_scores.rst",
+            category="Generation",
+            subcategory="Data behind the figures",
+            labels={"figure": "fig02", "file": "numbers drawn (netCDF)"},
+        ),
     log:
         logfile("figures", "fig02_generation_scores.log"),
     conda:
@@ -72,6 +87,13 @@ rule fig03_surrogate_rmse_vs_lead:
             caption="../report/fig03_surrogate_rmse_vs_lead.rst",
             category="Surrogates",
             subcategory="PDF",
+        ),
+        data=report(
+            figure("fig03_surrogate_rmse_vs_lead", "nc"),
+            caption="../report/fig03_surrogate_rmse_vs_lead.rst",
+            category="Surrogates",
+            subcategory="Data behind the figures",
+            labels={"figure": "fig03", "file": "numbers drawn (netCDF)"},
         ),
     log:
         logfile("figures", "fig03_surrogate_rmse_vs_lead.log"),
@@ -98,6 +120,13 @@ rule fig04_error_vs_training_size:
             category="Surrogates",
             subcategory="PDF",
         ),
+        data=report(
+            figure("fig04_error_vs_training_size", "nc"),
+            caption="../report/fig04_error_vs_training_size.rst",
+            category="Surrogates",
+            subcategory="Data behind the figures",
+            labels={"figure": "fig04", "file": "numbers drawn (netCDF)"},
+        ),
     log:
         logfile("figures", "fig04_error_vs_training_size.log"),
     conda:
@@ -122,6 +151,13 @@ rule fig05_error_vs_corruption:
             caption="../report/fig05_error_vs_corruption.rst",
             category="Surrogates",
             subcategory="PDF",
+        ),
+        data=report(
+            figure("fig05_error_vs_corruption", "nc"),
+            caption="../report/fig05_error_vs_corruption.rst",
+            category="Surrogates",
+            subcategory="Data behind the figures",
+            labels={"figure": "fig05", "file": "numbers drawn (netCDF)"},
         ),
     log:
         logfile("figures", "fig05_error_vs_corruption.log"),
@@ -148,6 +184,13 @@ rule fig06_error_vs_surrogate_dt:
             category="Surrogates",
             subcategory="PDF",
         ),
+        data=report(
+            figure("fig06_error_vs_surrogate_dt", "nc"),
+            caption="../report/fig06_error_vs_surrogate_dt.rst",
+            category="Surrogates",
+            subcategory="Data behind the figures",
+            labels={"figure": "fig06", "file": "numbers drawn (netCDF)"},
+        ),
     log:
         logfile("figures", "fig06_error_vs_surrogate_dt.log"),
     conda:
@@ -172,6 +215,13 @@ rule fig07_transfer_by_diffusion_model:
             caption="../report/fig07_transfer_by_diffusion_model.rst",
             category="Surrogates",
             subcategory="PDF",
+        ),
+        data=report(
+            figure("fig07_transfer_by_diffusion_model", "nc"),
+            caption="../report/fig07_transfer_by_diffusion_model.rst",
+            category="Surrogates",
+            subcategory="Data behind the figures",
+            labels={"figure": "fig07", "file": "numbers drawn (netCDF)"},
         ),
     log:
         logfile("figures", "fig07_transfer_by_diffusion_model.log"),
@@ -199,6 +249,13 @@ rule fig08_ensembles_around_state:
             category="Ensembles and assimilation",
             subcategory="PDF",
         ),
+        data=report(
+            figure("fig08_ensembles_around_state", "nc"),
+            caption="../report/fig08_ensembles_around_state.rst",
+            category="Ensembles and assimilation",
+            subcategory="Data behind the figures",
+            labels={"figure": "fig08", "file": "numbers drawn (netCDF)"},
+        ),
     log:
         logfile("figures", "fig08_ensembles_around_state.log"),
     conda:
@@ -225,6 +282,13 @@ rule fig09_spread_vs_diffusion_time:
             category="Ensembles and assimilation",
             subcategory="PDF",
         ),
+        data=report(
+            figure("fig09_spread_vs_diffusion_time", "nc"),
+            caption="../report/fig09_spread_vs_diffusion_time.rst",
+            category="Ensembles and assimilation",
+            subcategory="Data behind the figures",
+            labels={"figure": "fig09", "file": "numbers drawn (netCDF)"},
+        ),
     log:
         logfile("figures", "fig09_spread_vs_diffusion_time.log"),
     conda:
@@ -249,6 +313,13 @@ rule fig10_rmse_spread_in_window:
             caption="../report/fig10_rmse_spread_in_window.rst",
             category="Ensembles and assimilation",
             subcategory="PDF",
+        ),
+        data=report(
+            figure("fig10_rmse_spread_in_window", "nc"),
+            caption="../report/fig10_rmse_spread_in_window.rst",
+            category="Ensembles and assimilation",
+            subcategory="Data behind the figures",
+            labels={"figure": "fig10", "file": "numbers drawn (netCDF)"},
         ),
     log:
         logfile("figures", "fig10_rmse_spread_in_window.log"),
@@ -275,6 +346,13 @@ rule fig11_rmse_vs_obs_interval:
             category="Ensembles and assimilation",
             subcategory="PDF",
         ),
+        data=report(
+            figure("fig11_rmse_vs_obs_interval", "nc"),
+            caption="../report/fig11_rmse_vs_obs_interval.rst",
+            category="Ensembles and assimilation",
+            subcategory="Data behind the figures",
+            labels={"figure": "fig11", "file": "numbers drawn (netCDF)"},
+        ),
     log:
         logfile("figures", "fig11_rmse_vs_obs_interval.log"),
     conda:
@@ -300,6 +378,13 @@ rule fig12_training_curves:
             category="Generation",
             subcategory="PDF",
         ),
+        data=report(
+            figure("fig12_training_curves", "nc"),
+            caption="../report/fig12_training_curves.rst",
+            category="Generation",
+            subcategory="Data behind the figures",
+            labels={"figure": "fig12", "file": "numbers drawn (netCDF)"},
+        ),
     log:
         logfile("figures", "fig12_training_curves.log"),
     conda:
@@ -324,6 +409,13 @@ rule fig13_rank_histograms:
             caption="../report/fig13_rank_histograms.rst",
             category="Ensembles and assimilation",
             subcategory="PDF",
+        ),
+        data=report(
+            figure("fig13_rank_histograms", "nc"),
+            caption="../report/fig13_rank_histograms.rst",
+            category="Ensembles and assimilation",
+            subcategory="Data behind the figures",
+            labels={"figure": "fig13", "file": "numbers drawn (netCDF)"},
         ),
     log:
         logfile("figures", "fig13_rank_histograms.log"),

@@ -8,7 +8,7 @@ import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.legend import Legend
-from matplotlib.ticker import NullFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from .layout_check import data_points, draw
 from .style import LineStyle
@@ -98,9 +98,10 @@ def plot_mean_band(
 
 
 def positive_band_floor(ax: Axes) -> None:
-    """On a log y axis: keep the lower limit from collapsing to a band that dips below zero,
-    and label powers of ten only, widening the limits to include one if they hold none (minor
-    tick labels such as 3x10^-2 and 4x10^-2 collide on short axes)."""
+    """On a log y axis: keep the lower limit from collapsing to a band that dips below zero, and
+    label it readably. Spanning 1.5 decades or more, only powers of ten are labelled; a shorter
+    axis is labelled at 1, 2, 5 x 10^k (plain numbers), widened to hold at least two such ticks
+    (minor labels such as 3x10^-2 and 4x10^-2 would collide, one label gives no scale)."""
     if ax.get_yscale() != "log":
         return
     lines = [ln.get_ydata() for ln in ax.get_lines()]
@@ -110,14 +111,19 @@ def positive_band_floor(ax: Axes) -> None:
     lo, hi = ax.get_ylim()
     if values.size:
         lo = max(lo, values.min() / 3.0)
-    if np.floor(np.log10(hi)) < np.ceil(np.log10(lo)):  # no power of ten inside
-        down, up = np.log10(lo) - np.floor(np.log10(lo)), np.ceil(np.log10(hi)) - np.log10(hi)
-        if down <= up:
-            lo = 10.0 ** np.floor(np.log10(lo))
-        else:
-            hi = 10.0 ** np.ceil(np.log10(hi))
-    ax.set_ylim(lo, hi)
     ax.yaxis.set_minor_formatter(NullFormatter())
+    if np.log10(hi / lo) < 1.5:
+        k0, k1 = int(np.floor(np.log10(lo))) - 1, int(np.ceil(np.log10(hi))) + 1
+        nice = np.array([m * 10.0**k for k in range(k0, k1 + 1) for m in (1, 2, 5)])
+        while np.sum((nice >= lo) & (nice <= hi)) < 2:
+            below, above = nice[nice < lo].max(), nice[nice > hi].min()
+            if np.log10(lo / below) <= np.log10(above / hi):
+                lo = below
+            else:
+                hi = above
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+    ax.set_ylim(lo, hi)
 
 
 # Legend positions tried by `legend_in_empty_corner`, in order of preference.

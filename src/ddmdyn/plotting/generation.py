@@ -43,7 +43,7 @@ PARAMETERISATION_ORDER = ("noise", "state", "velocity")
 SCHEDULE_ORDER = ("cos", "linear", "cos_mae")
 
 
-def _subsample(values: np.ndarray, max_points: int, seed: int) -> np.ndarray:
+def subsample_rows(values: np.ndarray, max_points: int, seed: int) -> np.ndarray:
     """At most ``max_points`` rows of ``values`` (random, reproducible), NaN rows dropped."""
     values = values[np.all(np.isfinite(values), axis=1)]
     if len(values) <= max_points:
@@ -76,8 +76,8 @@ def fig01_attractor_samples(
     ref_values = np.asarray(ref.values, dtype=float).reshape(-1, ref.sizes["variable"])
     gen_values = np.asarray(gen.values, dtype=float)
     rows = [
-        ("test data", _subsample(ref_values, max_points, seed), REFERENCE_COLOUR),
-        ("generated", _subsample(gen_values, max_points, seed), GENERATED_COLOUR),
+        ("test data", subsample_rows(ref_values, max_points, seed), REFERENCE_COLOUR),
+        ("generated", subsample_rows(gen_values, max_points, seed), GENERATED_COLOUR),
     ]
     units = gen.attrs.get("units")
     fig, axes = new_figure(2, 3, width=PAGE_WIDTH, height=PAGE_WIDTH * 0.62)
