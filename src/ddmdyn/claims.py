@@ -529,6 +529,9 @@ def claims_dataset(results: Sequence[ClaimResult], z: float) -> xr.Dataset:
     df = claims_frame(results)
     ds = xr.Dataset.from_dataframe(df)
     ds["n"] = ds["n"].astype(np.int64)
+    for name in ds.data_vars:  # write_netcdf requires both on every variable
+        ds[name].attrs.setdefault("long_name", f"claim {name}")
+        ds[name].attrs.setdefault("units", "1")
     ds.attrs.update(
         z=float(z),
         verdict_rule="holds: estimate ± z·se entirely on the claimed side of the threshold; "
