@@ -463,3 +463,24 @@ def test_text_outside_the_figure_is_clipped():
     assert "sticks out" in problem.message
     with pytest.raises(AssertionError, match="1 layout problem"):
         layout_check.assert_clean_layout(fig)
+
+
+def test_legend_in_empty_corner_avoids_the_data():
+    """A rising line leaves the upper-left and lower-right corners free; a line through every
+    corner region leaves none, and the legend goes outside the axes."""
+    from ddmdyn.plotting._common import legend_in_empty_corner
+
+    with style_context():
+        fig, ax = _blank()
+        x = np.linspace(0, 1, 200)
+        ax.plot(x, x, label="rising line")
+        legend = legend_in_empty_corner(ax)
+        assert legend._loc in (2, 4)  # upper left or lower right
+        assert not layout_check.legends_over_data(fig)
+        fig, ax = _blank()
+        for y in np.linspace(0.02, 0.98, 25):
+            ax.plot(x, np.full_like(x, y), color="k", label="_")
+        ax.plot(x, x, label="a line")
+        legend = legend_in_empty_corner(ax)
+        assert legend.get_bbox_to_anchor().x0 > ax.bbox.x1  # outside, to the right
+        assert not layout_check.legends_over_data(fig)

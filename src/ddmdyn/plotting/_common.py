@@ -144,7 +144,8 @@ def legend_in_empty_corner(
 ) -> Legend:
     """Legend of ``ax`` in the first corner that covers at most ``max_fraction`` of its plotted
     data (lines by drawn length, points, bars; see ``layout_check.data_points``); to the right
-    of the axes, outside, when no corner is free. Draws the figure once to measure.
+    of the axes, outside, when no corner is free. Draws the figure once to measure, so call it
+    after everything that changes the layout (titles, other legends outside axes).
     """
     if handles is None:
         handles, labels = ax.get_legend_handles_labels()
