@@ -57,7 +57,7 @@ def result(*parts):
 def checkpoint_for(output):
     """A resumable job's checkpoint: its output's path mirrored under results/checkpoints/."""
     relative = os.path.relpath(str(output), RESULTS)
-    return result("checkpoints", relative + ".checkpoint")
+    return result("checkpoints", f"{relative}.checkpoint")
 
 
 def logfile(*parts):
