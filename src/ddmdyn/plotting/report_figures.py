@@ -327,6 +327,7 @@ def training_curves_figure(
         if values.size and values.max() >= 10 * values.min():  # log only over a decade or more
             ax.set_yscale("log")
         ax.set_title(name)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("optimiser step")
         if index % ncols == 0:
             ax.set_ylabel(ylabel)
