@@ -193,7 +193,7 @@ def provenance_attrs(
         seeds: the seeds used.
         step: the name of the producing step (e.g. the rule name).
     """
-    commit, dirty = git_state()
+    commit, dirty = git_state(Path(__file__).resolve().parent)  # the code's checkout, not the cwd
     checksums = {os.path.relpath(p): file_checksum(p) for p in inputs}
     job_id = os.environ.get("SLURM_JOB_ID")
     attrs = {
