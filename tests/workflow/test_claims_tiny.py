@@ -36,7 +36,7 @@ def test_every_claim_is_evaluated_with_a_consistent_verdict(tiny_run):
     for claim in CLAIMS:
         c = ds.sel(claim=claim)
         est, spread, n = float(c["estimate"]), float(c["spread"]), int(c["n"])
-        thr, direction, v = float(c["threshold"]), str(c["direction"]), str(c["verdict"])
+        thr, direction, v = float(c["threshold"]), c["direction"].item(), c["verdict"].item()
         assert v in (HOLDS, NOT_HOLDS, INCONCLUSIVE) and f"`{claim}`" in md
         if n == 0 or not np.isfinite(est):
             assert v == INCONCLUSIVE, claim
@@ -60,7 +60,7 @@ def test_claim_numbers_are_the_tables_numbers(tiny_run):
         xr.open_dataset(tables / "assimilation_scores.nc") as da,
         xr.open_dataset(tables / "surrogate_scores.nc") as sur,
     ):
-        quantity = str(ds["quantity"].sel(claim="ddm_beats_static").values)
+        quantity = ds["quantity"].sel(claim="ddm_beats_static").item()
         ddm, static = quantity.split(", ")[1].split(" / ")  # "analysis nRMSE, A / B, per ..."
         static = static.split(",")[0]
         ratio = (
