@@ -24,11 +24,12 @@ inputs = dict(smk.input.items())
 if "tuned" in inputs:  # the value chosen by the grid search on the training truths
     p["value"] = json.loads(open(inputs["tuned"]).read())["value"]
 split = "train" if p["purpose"] == "tuning" else "test"
-truth = load_states(
-    inputs["truth"], normalised=False, expected_params=smk.params.data[split]
+truth = load_states(  # only the truths this run uses are read
+    inputs["truth"],
+    normalised=False,
+    expected_params=smk.params.data[split],
+    max_trajectories=p["n_truths"],
 ).astype(np.float64)
-if p["n_truths"] is not None:
-    truth = truth[: p["n_truths"]]
 static_cov = np.asarray(yaml.safe_load(open(inputs["static_cov"]))["full"], dtype=np.float64)
 
 model, settings = None, None

@@ -47,7 +47,7 @@ __all__ = [
 
 PLACEHOLDER = "CHANGE_ME"
 PLUGIN_MODULE = "snakemake_executor_plugin_slurm"
-PLUGIN_HINT = "pip install snakemake-executor-plugin-slurm  (or: pip install -e . in the checkout)"
+PLUGIN_HINT = 'pip install -e ".[cluster]"  (or: pip install snakemake-executor-plugin-slurm)'
 DEFAULT_LOG_DIR = Path("results", "logs", "controller")
 #: Seconds the controller gives Snakemake to cancel its jobs and release its lock when stopped.
 STOP_GRACE_S = 60
