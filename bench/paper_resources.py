@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PAPER = ROOT / "config" / "config.yaml"
 TINY = ROOT / "tests" / "config" / "tiny.yaml"
 MARGIN = 1.5  # request >= measured peak (memory) or extrapolated time (runtime) x MARGIN
+CPU_FLOOR_MB, GPU_FLOOR_MB = 2000, 4000  # smallest suggested memory requests (not measured)
 
 # Rules that read only stage summaries (tables, sweeps collected from per-run files, figures):
 # not probed at paper size (their inputs are the outputs of thousands of paper jobs); they get
@@ -281,7 +282,9 @@ def _train_surrogate(cfg, cut, work, device, configuration, override, n_train_sa
     hp = None if network is None else dict(network.hparams)
     spec = make_spec(configuration, 0, s["mlp_hidden"], network_hparams=hp)
     full = _surrogate_settings(cfg, **override)
-    n = cut["surrogate_steps"]
+    # small batches: enough steps to time them (n x batch about the same for every probe)
+    n = cut["surrogate_steps"] * max(1, 16384 // full.batch_size)
+    n = max(1, min(n, full.n_steps - 1))
     setup = time.process_time() - t0
 
     def run(n_steps: int) -> float:
@@ -304,6 +307,8 @@ def _train_surrogate(cfg, cut, work, device, configuration, override, n_train_sa
     # two runs (1 and 1 + n steps): the difference is n steps without the pair sampler's set-up
     t_one = run(1)
     per_step = (run(1 + n) - t_one) / n
+    if per_step <= 0:
+        raise RuntimeError(f"{configuration}: {n} steps too few to time (raise the cut)")
     setup += max(0.0, t_one - per_step)
     val_fraction = full.val_pairs / (3.0 * full.batch_size * full.val_every)
     return dict(
@@ -727,13 +732,19 @@ def render_markdown(plan: dict, requests: dict) -> str:
         "",
         "Every job type ran at the paper sizes with its iteration count cut (second table). "
         "*Peak MB* is the probe process's peak resident set (`ru_maxrss` of its own child "
-        "process). Times are CPU seconds of that process (all its threads), which other load on "
-        "the machine barely changes; *CPU h per job* = set-up + full iterations x CPU s per "
-        "iteration, and *wall h* = CPU h / threads used (the time of a quiet job on those "
-        f"threads; more threads are not slower). Requests are the `resources:` of "
+        "process). Times are CPU seconds of that process (all its threads): less inflated by "
+        "other load than wall time, but still inflated (threads spin while they wait for a "
+        "core), so on a busy machine they overestimate. *CPU h per job* = set-up + full "
+        "iterations x CPU s per iteration, and *wall h* = CPU h / threads used (a quiet job on "
+        "those threads; more threads are not slower). Requests are the `resources:` of "
         f"config/config.yaml: memory >= peak x {margin} and runtime >= wall h x {margin} "
-        "(tests/workflow/test_resources.py checks both). For GPU rules the runtime is a CPU "
+        "(tests/workflow/test_resources.py checks both), runtime capped at "
+        "`cluster_limits.runtime` (such jobs checkpoint and resume on the retry; a runtime margin "
+        f"below {margin} in the table marks them). For GPU rules the runtime is a CPU "
         "upper bound: on a GPU they run much faster, but the GPU was "
+        f"{plan['gpu']} here. Suggested memory requests (`--suggest`) are at least "
+        f"{CPU_FLOOR_MB} MB, {GPU_FLOOR_MB} MB for GPU rules (the CUDA context's host memory, "
+        "which a CPU probe cannot see; an allowance, not a measurement). GPU columns: "
         f"{plan['gpu']} here.",
         "",
         "| rule | jobs | peak MB | CPU h measured | CPU h per job | wall h per job | threads "
@@ -801,15 +812,22 @@ def config_requests(smoke: bool) -> dict:
     return {rule: {**default, **(res.get(rule) or {})} for rule in res} | {"_default": default}
 
 
-def suggested_requests(plan: dict, gpus: dict[str, int]) -> dict[str, dict[str, int]]:
-    """{rule: {mem_mb, runtime, gpu}} = the plan x its margin, rounded up (500 MB, 10 min)."""
+def suggested_requests(
+    plan: dict, gpus: dict[str, int], cap_min: int | None = None
+) -> dict[str, dict[str, int]]:
+    """{rule: {mem_mb, runtime, gpu}} = the plan x its margin, rounded up (500 MB, 10 min);
+    runtime at most `cap_min` (cluster_limits.runtime: longer jobs checkpoint and resume)."""
     margin = plan["margin"]
     out = {}
     for rule, r in plan["rules"].items():
         if not r["probed"]:
             continue
-        mem = max(1000, math.ceil(r["peak_rss_mb"] * margin / 500) * 500)
+        # floor: a GPU job's CUDA context adds host memory that a CPU probe cannot see
+        floor = GPU_FLOOR_MB if gpus.get(rule, 0) else CPU_FLOOR_MB
+        mem = max(floor, math.ceil(r["peak_rss_mb"] * margin / 500) * 500)
         runtime = max(10, math.ceil(r["extrapolated_wall_s"] * margin / 60 / 10) * 10)
+        if cap_min is not None:
+            runtime = min(runtime, cap_min)
         out[rule] = {"mem_mb": mem, "runtime": runtime, "gpu": gpus.get(rule, 0)}
     return out
 
@@ -819,7 +837,8 @@ def print_suggestion(plan_path: Path) -> None:
     plan = json.loads(plan_path.read_text())
     current = config_requests(smoke=False)
     gpus = {rule: req.get("gpu", 0) for rule, req in current.items()}
-    for rule, req in suggested_requests(plan, gpus).items():
+    cap = (load_config(False).get("cluster_limits") or {}).get("runtime")
+    for rule, req in suggested_requests(plan, gpus, cap).items():
         print(
             f"  {rule}: {{mem_mb: {req['mem_mb']}, runtime: {req['runtime']}, gpu: {req['gpu']}}}"
         )

@@ -18,12 +18,19 @@ def job_resources(rule):
     """Snakemake resources of `rule`: memory, runtime scaled by the attempt, GPUs (0 or more).
 
     runtime is in minutes; attempt n (a retry after a time limit, profiles/slurm `retries`)
-    gets n times the first attempt's runtime.
+    gets n times the first attempt's runtime, at most `cluster_limits.runtime` (the jobs that
+    can run that long checkpoint and resume on the retry).
     """
     req = rule_request(rule)
+    cap = (config.get("cluster_limits") or {}).get("runtime")
+
+    def runtime(wildcards, attempt):
+        minutes = int(req["runtime"]) * attempt
+        return minutes if cap is None else min(minutes, int(cap))
+
     return {
         "mem_mb": int(req["mem_mb"]),
-        "runtime": lambda wildcards, attempt: int(req["runtime"]) * attempt,
+        "runtime": runtime,
         # explicit 0: a `use rule ... with` child never inherits its parent's GPU
         "gpu": int(req["gpu"]),
     }
