@@ -30,7 +30,11 @@ pytestmark = [pytest.mark.slurm, pytest.mark.slow, pytest.mark.usefixtures("slur
 METHOD, OBS_EVERY = "ddm_enoi_50", 10
 TARGET = f"results/assimilation/runs/obs{OBS_EVERY}/{METHOD}.nc"
 JOB_LOG = f"results/logs/assimilation/runs/obs{OBS_EVERY}/{METHOD}.log"
-EDIT = {"assimilation": {"tuned": "fixed", "n_burn_in": 20, "n_cycles": 5000}}
+# the authors' S = 13 of 100 coarse steps (tiny trains 100 diffusion steps, samples 10 coarse ones)
+EDIT = {
+    "ensembles": {"n_coarse_steps": 100},
+    "assimilation": {"tuned": "fixed", "n_burn_in": 20, "n_cycles": 5000},
+}
 RUN_TIMEOUT_S = 900
 
 
