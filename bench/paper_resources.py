@@ -39,6 +39,7 @@ PAPER = ROOT / "config" / "config.yaml"
 TINY = ROOT / "tests" / "config" / "tiny.yaml"
 MARGIN = 1.5  # request >= measured peak (memory) or extrapolated time (runtime) x MARGIN
 CPU_FLOOR_MB, GPU_FLOOR_MB = 2000, 4000  # smallest suggested memory requests (not measured)
+RUNTIME_FLOOR_MIN = 30  # smallest suggested runtime: start-up, reads of 16 M states on shared disks
 
 # Rules that read only stage summaries (tables, sweeps collected from per-run files, figures):
 # not probed at paper size (their inputs are the outputs of thousands of paper jobs); they get
@@ -126,6 +127,14 @@ def _data(work: Path, split: str, normalised: bool = True):
     return load_states(work / f"{split}.nc", normalised=normalised)
 
 
+def _per_iteration(t_one: float, t_many: float, n: int) -> float:
+    """CPU s per iteration from runs of 1 and 1 + n iterations (the difference drops the
+    set-up); where timing noise makes the difference vanish (tiny sizes), the upper bound
+    t_many / (1 + n), which includes the set-up."""
+    diff = (t_many - t_one) / n
+    return diff if diff > 0 else t_many / (1 + n)
+
+
 def probe_simulate_trajectories(cfg, cut, work, device):
     """The whole job (train split): RK4 integration and the netCDF write, for every split."""
     from ddmdyn.data import simulate_split
@@ -184,7 +193,7 @@ def probe_train_diffusion(cfg, cut, work, device):
 
     # two runs (1 and 1 + n steps): the difference is n steps without the set-up
     t_one = run(1)
-    per_step = (run(1 + n) - t_one) / n
+    per_step = _per_iteration(t_one, run(1 + n), n)
     setup += max(0.0, t_one - per_step)
     # validation: val_batches forward passes (~1/3 of a training step each) every val_every steps
     val_fraction = full.val_batches / (3.0 * full.val_every)
@@ -306,9 +315,7 @@ def _train_surrogate(cfg, cut, work, device, configuration, override, n_train_sa
 
     # two runs (1 and 1 + n steps): the difference is n steps without the pair sampler's set-up
     t_one = run(1)
-    per_step = (run(1 + n) - t_one) / n
-    if per_step <= 0:
-        raise RuntimeError(f"{configuration}: {n} steps too few to time (raise the cut)")
+    per_step = _per_iteration(t_one, run(1 + n), n)
     setup += max(0.0, t_one - per_step)
     val_fraction = full.val_pairs / (3.0 * full.batch_size * full.val_every)
     return dict(
@@ -376,7 +383,7 @@ def probe_fit_surrogate(cfg, cut, work, device):
     # two fits (one batch and 1 + n batches): the difference is n batches without the set-up
     n_batches = max(1, math.ceil(n_pairs / batch) - 1)
     t_one = run(batch)
-    per_batch = (run(batch * (1 + n_batches)) - t_one) / n_batches
+    per_batch = _per_iteration(t_one, run(batch * (1 + n_batches)), n_batches)
     setup += max(0.0, t_one - per_batch)
     return dict(
         iterations=1 + 2 * n_batches,
@@ -744,7 +751,8 @@ def render_markdown(plan: dict, requests: dict) -> str:
         "upper bound: on a GPU they run much faster, but the GPU was "
         f"{plan['gpu']} here. Suggested memory requests (`--suggest`) are at least "
         f"{CPU_FLOOR_MB} MB, {GPU_FLOOR_MB} MB for GPU rules (the CUDA context's host memory, "
-        "which a CPU probe cannot see; an allowance, not a measurement). GPU columns: "
+        f"which a CPU probe cannot see; an allowance, not a measurement), and at least "
+        f"{RUNTIME_FLOOR_MIN} min. GPU columns: "
         f"{plan['gpu']} here.",
         "",
         "| rule | jobs | peak MB | CPU h measured | CPU h per job | wall h per job | threads "
@@ -825,7 +833,7 @@ def suggested_requests(
         # floor: a GPU job's CUDA context adds host memory that a CPU probe cannot see
         floor = GPU_FLOOR_MB if gpus.get(rule, 0) else CPU_FLOOR_MB
         mem = max(floor, math.ceil(r["peak_rss_mb"] * margin / 500) * 500)
-        runtime = max(10, math.ceil(r["extrapolated_wall_s"] * margin / 60 / 10) * 10)
+        runtime = max(RUNTIME_FLOOR_MIN, math.ceil(r["extrapolated_wall_s"] * margin / 600) * 10)
         if cap_min is not None:
             runtime = min(runtime, cap_min)
         out[rule] = {"mem_mb": mem, "runtime": runtime, "gpu": gpus.get(rule, 0)}
