@@ -31,11 +31,12 @@ TABLES = ["generation_scores", "surrogate_scores", "assimilation_scores"]
 
 
 def _jobs_with_resources(output: str, rule: str) -> list[str]:
-    """The 'resources:' lines of every planned job of `rule` in a dry run."""
-    blocks = re.split(r"\n(?=\[.*\]\n(?:local)?rule )", output)
+    """The 'resources:' lines of every planned job of `rule` in a dry run (the jobs of a group
+    are printed indented under its "Group job" line)."""
+    blocks = re.split(r"\n(?=\s*\[.*\]\n\s*(?:local)?rule )", output)
     lines = []
     for block in blocks:
-        if re.search(rf"^(local)?rule {rule}:", block, re.M):
+        if re.search(rf"^\s*(local)?rule {rule}:", block, re.M):
             lines += [
                 ln.strip() for ln in block.splitlines() if ln.strip().startswith("resources:")
             ]

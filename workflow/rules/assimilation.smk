@@ -18,7 +18,8 @@ rule ensemble_sweep:
     resources:
         **job_resources("ensemble_sweep"),
     params:
-        ensembles=config["ensembles"],
+        # every ensembles key but threads (which changes no result)
+        ensembles={k: v for k, v in config["ensembles"].items() if k != "threads"},
         weights=config["diffusion"]["weights"],
         data=data_expectation("test"),
     script:
@@ -36,6 +37,8 @@ rule da_tune:
     wildcard_constraints:
         method="|".join(STATIC_DA_METHODS),
         obs_every=r"\d+",
+    group:
+        "da_tune"
     conda:
         CONDA_ENV
     threads: config["assimilation"]["threads"]
@@ -57,6 +60,8 @@ use rule da_tune as da_tune_diffusion with:
     wildcard_constraints:
         method="|".join(DIFFUSION_DA_METHODS),
         obs_every=r"\d+",
+    group:
+        "da_tune_diffusion"
     resources:
         **job_resources("da_tune_diffusion"),
 
@@ -95,6 +100,8 @@ rule da_run:
     wildcard_constraints:
         method="|".join(STATIC_DA_METHODS),
         obs_every=r"\d+",
+    group:
+        "da_run"
     conda:
         CONDA_ENV
     threads: config["assimilation"]["threads"]
@@ -112,6 +119,8 @@ use rule da_run as da_run_diffusion with:
     wildcard_constraints:
         method="|".join(DIFFUSION_DA_METHODS),
         obs_every=r"\d+",
+    group:
+        "da_run_diffusion"
     resources:
         **job_resources("da_run_diffusion"),
 

@@ -16,6 +16,8 @@ rule train_diffusion:
     wildcard_constraints:
         variant="|".join(DIFFUSION_VARIANTS),
         seed=r"\d+",
+    group:
+        "diffusion"
     conda:
         CONDA_ENV
     threads: config["diffusion"]["threads"]

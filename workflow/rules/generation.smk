@@ -13,6 +13,8 @@ rule generate_samples:
     wildcard_constraints:
         variant="|".join(DIFFUSION_VARIANTS),
         seed=r"\d+",
+    group:
+        "diffusion"
     conda:
         CONDA_ENV
     threads: config["generation"]["threads"]
@@ -39,6 +41,8 @@ rule score_generation:
     wildcard_constraints:
         variant="|".join(DIFFUSION_VARIANTS),
         seed=r"\d+",
+    group:
+        "generation_scores"
     conda:
         CONDA_ENV
     threads: config["generation"]["threads"]

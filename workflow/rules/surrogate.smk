@@ -19,6 +19,8 @@ rule train_surrogate:
     wildcard_constraints:
         configuration="|".join(NETWORK_SURROGATES),
         seed=r"\d+",
+    group:
+        "surrogate"
     conda:
         CONDA_ENV
     threads: config["surrogate"]["threads"]
@@ -43,6 +45,8 @@ use rule train_surrogate as fit_surrogate with:
     wildcard_constraints:
         configuration="|".join(RIDGE_SURROGATES),
         seed=r"\d+",
+    group:
+        "surrogate_fit"
     resources:
         **job_resources("fit_surrogate"),
 
@@ -63,6 +67,8 @@ rule evaluate_surrogate:
         )
     wildcard_constraints:
         seed=r"\d+",
+    group:
+        "surrogate"
     conda:
         CONDA_ENV
     threads: config["surrogate"]["threads"]
