@@ -728,6 +728,7 @@ def render_markdown(plan: dict, requests: dict) -> str:
     """docs/resources.md: one row per rule of the DAG, the probes' details below."""
     m = plan["machine"]
     margin = plan["margin"]
+    speedup = float(load_config(False).get("gpu_speedup_assumed") or 1)
     lines = [
         "# Resources of the paper preset, measured",
         "",
@@ -747,9 +748,11 @@ def render_markdown(plan: dict, requests: dict) -> str:
         f"config/config.yaml: memory >= peak x {margin} and runtime >= wall h x {margin} "
         "(tests/workflow/test_resources.py checks both), runtime capped at "
         "`cluster_limits.runtime` (such jobs checkpoint and resume on the retry; a runtime margin "
-        f"below {margin} in the table marks them). For GPU rules the runtime is a CPU "
-        "upper bound: on a GPU they run much faster, but the GPU was "
-        f"{plan['gpu']} here. Suggested memory requests (`--suggest`) are at least "
+        f"below {margin} in the table marks them). GPU rules ask for the CPU time divided by "
+        f"`gpu_speedup_assumed` = {speedup:g} of config/config.yaml, an assumption (the GPU was "
+        f"{plan['gpu']} here), and their runtime margin is computed against that; a request too "
+        "short costs a retry with attempt x runtime, and trainings and DA runs resume. "
+        "Suggested memory requests (`--suggest`) are at least "
         f"{CPU_FLOOR_MB} MB, {GPU_FLOOR_MB} MB for GPU rules (the CUDA context's host memory, "
         f"which a CPU probe cannot see; an allowance, not a measurement), and at least "
         f"{RUNTIME_FLOOR_MIN} min. GPU columns: "
@@ -776,7 +779,8 @@ def render_markdown(plan: dict, requests: dict) -> str:
         cpu_h = r["extrapolated_cpu_s"] / 3600
         total_cpu_h += cpu_h * r["jobs"]
         mem_margin = req.get("mem_mb", 0) / max(r["peak_rss_mb"], 1)
-        time_margin = req.get("runtime", 0) * 60 / max(r["extrapolated_wall_s"], 1)
+        need_s = r["extrapolated_wall_s"] / (speedup if req.get("gpu", 0) else 1)
+        time_margin = req.get("runtime", 0) * 60 / max(need_s, 1)
         gpu_mb = "not measured" if r.get("gpu_peak_mb") is None else f"{r['gpu_peak_mb']:.0f}"
         gpu_h = (
             "not measured"
@@ -813,11 +817,18 @@ def render_markdown(plan: dict, requests: dict) -> str:
 
 
 def config_requests(smoke: bool) -> dict:
-    """{rule: {mem_mb, runtime, gpu}} of the preset (config `resources:`, defaults filled)."""
+    """{rule: {mem_mb, runtime, gpu}} the preset's jobs ask for (config `resources:`, defaults
+    filled), runtime of a GPU rule divided by `gpu_speedup_assumed` as workflow/rules/resources.smk
+    does (at least RUNTIME_FLOOR_MIN)."""
     cfg = load_config(smoke)
     res = dict(cfg.get("resources", {}))
     default = res.pop("default", {"mem_mb": 2000, "runtime": 30, "gpu": 0})
-    return {rule: {**default, **(res.get(rule) or {})} for rule in res} | {"_default": default}
+    speedup = float(cfg.get("gpu_speedup_assumed") or 1)
+    out = {rule: {**default, **(res.get(rule) or {})} for rule in res} | {"_default": default}
+    for req in out.values():
+        if req.get("gpu", 0) > 0:
+            req["runtime"] = max(RUNTIME_FLOOR_MIN, math.ceil(req["runtime"] / speedup))
+    return out
 
 
 def suggested_requests(

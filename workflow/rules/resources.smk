@@ -4,6 +4,8 @@
 # so a new rule is never unbounded. `cluster_limits` refuses a preset whose requests exceed a
 # node before any job starts. Threads stay the stage keys (diffusion.threads, ...).
 
+import math
+
 # Request of rules the config does not list (small and short).
 FALLBACK_REQUEST = {"mem_mb": 2000, "runtime": 30, "gpu": 0}
 
@@ -17,15 +19,17 @@ def rule_request(rule):
 def job_resources(rule):
     """Snakemake resources of `rule`: memory, runtime scaled by the attempt, GPUs (0 or more).
 
-    runtime is in minutes; attempt n (a retry after a time limit, profiles/slurm `retries`)
+    runtime is in minutes (see `first_attempt_runtime`); attempt n (a retry after a time limit,
+    profiles/slurm `retries`)
     gets n times the first attempt's runtime, at most `cluster_limits.runtime` (the jobs that
     can run that long checkpoint and resume on the retry).
     """
     req = rule_request(rule)
     cap = (config.get("cluster_limits") or {}).get("runtime")
+    first = first_attempt_runtime(req)
 
     def runtime(wildcards, attempt):
-        minutes = int(req["runtime"]) * attempt
+        minutes = first * attempt
         return minutes if cap is None else min(minutes, int(cap))
 
     return {
@@ -33,7 +37,25 @@ def job_resources(rule):
         "runtime": runtime,
         # explicit 0: a `use rule ... with` child never inherits its parent's GPU
         "gpu": int(req["gpu"]),
+        # SIGTERM 5 min before the time limit: trainings and DA runs checkpoint and exit, and the
+        # retry resumes (ddmdyn.checkpointing); other jobs end 5 min early, as they would at the
+        # limit. The same value for every rule, as the jobs of a bundle (group) must share it.
+        "slurm_extra": SLURM_SIGNAL,
     }
+
+
+SLURM_SIGNAL = "'--signal=TERM@300'"
+
+
+def first_attempt_runtime(req):
+    """Minutes of the first attempt: the configured runtime, divided by `gpu_speedup_assumed`
+    for GPU rules (the plan's runtimes are CPU measurements), at least FALLBACK's 30 minutes.
+    """
+    minutes = int(req["runtime"])
+    if int(req["gpu"]) > 0:
+        speedup = float(config.get("gpu_speedup_assumed") or 1)
+        minutes = max(FALLBACK_REQUEST["runtime"], math.ceil(minutes / speedup))
+    return minutes
 
 
 def _rule_threads(rule):
@@ -54,7 +76,7 @@ def check_cluster_limits():
         req = rule_request(entry.name)
         asked = {
             "mem_mb": ("mem_mb", req["mem_mb"]),
-            "runtime": ("runtime", req["runtime"]),
+            "runtime": ("runtime", first_attempt_runtime(req)),
             "cpus": ("threads", _rule_threads(entry)),
             "gpus": ("gpu", req["gpu"]),
         }
