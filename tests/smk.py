@@ -11,12 +11,22 @@ ROOT = Path(__file__).parents[1]
 TINY = ROOT / "tests" / "config" / "tiny.yaml"
 
 
-def snakemake(*args: str, workdir: Path | None = None, check: bool = True, timeout: int = 1800):
-    """Run `snakemake ARGS` from the repository root (so profiles/default applies)."""
+def snakemake(
+    *args: str,
+    workdir: Path | None = None,
+    check: bool = True,
+    timeout: int = 1800,
+    env: dict[str, str] | None = None,
+):
+    """Run `snakemake ARGS` from the repository root (so profiles/default applies).
+
+    `env`: the environment (default: this process's), e.g. with XDG_CONFIG_HOME pointing at the
+    folder where `python -m ddmdyn.cluster init` wrote the profile `slurm`.
+    """
     cmd = [sys.executable, "-m", "snakemake", *args]
     if workdir is not None:
         cmd += ["--directory", str(workdir)]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
     if check and proc.returncode != 0:
         raise AssertionError(
             f"snakemake {' '.join(args)} failed ({proc.returncode}):\n"

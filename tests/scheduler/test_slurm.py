@@ -1,4 +1,5 @@
-"""The tiny DAG through a real SLURM 22.05 scheduler, via a profile derived from profiles/slurm.
+"""The tiny DAG through a real SLURM 22.05 scheduler, as a user runs it: `python -m ddmdyn.cluster
+init`, then `snakemake --profile slurm` from the repository root.
 
 The test starts a single-node cluster itself (tests/scheduler/start_slurm.sh) and skips, with the
 reason, only where that is impossible (not root, SLURM not installed: start_slurm.sh exits 2).
@@ -10,7 +11,9 @@ hanging it.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -44,15 +47,30 @@ def slurm_cluster() -> None:
         )
 
 
+#: Settings of the single-node test cluster and of a quick test, on top of a site profile: two
+#: cores per bundle, fast status polling, no retries, the data rule as one job array.
+TEST_CLUSTER = [
+    "--cores", "2",
+    "--slurm-init-seconds-before-status-checks", "1",
+    "--seconds-between-status-checks", "2",
+    "--retries", "0",
+    "--latency-wait", "10",
+    "--slurm-array-jobs", ARRAY_RULE,
+]  # fmt: skip
+
+
+#: `python -m ddmdyn.cluster init` arguments for the test cluster (one partition, no accounts)
+INIT_LOCAL_CLUSTER = ["--cpu-partition", "debug", "--gpu-partition", "debug"]
+
+
 def derived_profile(folder: Path) -> Path:
     """profiles/slurm with the placeholders filled for the local test cluster, fast polling."""
     profile = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
     default = profile["default-resources"]
     default["slurm_partition"] = "debug"
     default.pop("slurm_account")  # no accounting database on the test cluster
-    default.update(mem_mb=1000, cpus_per_task=1)
     for resources in profile["set-resources"].values():
-        resources.update(slurm_partition="debug", mem_mb=2000, cpus_per_task=1)
+        resources.update(slurm_partition="debug")
     profile.update(
         {
             "slurm-init-seconds-before-status-checks": 1,
@@ -61,6 +79,7 @@ def derived_profile(folder: Path) -> Path:
             "latency-wait": 10,
             "keep-going": False,
             "slurm-array-jobs": ARRAY_RULE,
+            "cores": 2,
         }
     )
     folder.mkdir(parents=True, exist_ok=True)
@@ -70,10 +89,23 @@ def derived_profile(folder: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def slurm_run(slurm_cluster, tmp_path_factory) -> Path:
+    """The tiny DAG run as a user does: `python -m ddmdyn.cluster init ...`, then `snakemake
+    --profile slurm` from the repository root (the profile found by name in the user's Snakemake
+    folder, here a private XDG_CONFIG_HOME)."""
     base = tmp_path_factory.mktemp("slurm")
-    profile = derived_profile(base / "profile")
+    env = {**os.environ, "XDG_CONFIG_HOME": str(base / "xdg")}
+    init = subprocess.run(
+        [sys.executable, "-m", "ddmdyn.cluster", "init", *INIT_LOCAL_CLUSTER],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert init.returncode == 0, init.stderr
+    assert "snakemake --profile slurm" in init.stdout
+    assert (base / "xdg" / "snakemake" / "slurm" / "config.yaml").exists()
     workdir = base / "work"
-    snakemake("--profile", str(profile), "--configfile", str(TINY), workdir=workdir, timeout=1500)
+    snakemake(
+        "--profile", "slurm", "--configfile", str(TINY), *TEST_CLUSTER,
+        workdir=workdir, env=env, timeout=1500,
+    )  # fmt: skip
     return workdir
 
 
@@ -116,3 +148,14 @@ def test_results_equal_a_local_run_bitwise(slurm_run, tiny_run):
 def test_rerun_through_slurm_has_nothing_to_do(slurm_run):
     proc = snakemake("-n", "--configfile", str(TINY), workdir=slurm_run, timeout=120)
     assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_small_jobs_travelled_in_bundles(slurm_run):
+    """Surrogate trainings and roll-outs share SLURM jobs (group jobs), yet each wrote its own
+    files: fewer submissions, the same files and rerun granularity."""
+    rollouts = sorted((slurm_run / "results" / "surrogate").rglob("rollout.nc"))
+    jobs = set()
+    for path in rollouts:
+        with xr.open_dataset(path) as ds:
+            jobs.add(ds.attrs["provenance_slurm_job_id"])
+    assert len(rollouts) >= 4 and len(jobs) < len(rollouts), (len(jobs), len(rollouts))
