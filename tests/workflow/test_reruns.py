@@ -271,23 +271,7 @@ NO_RESULT_EDITS = {
 }
 
 
-@pytest.mark.parametrize(
-    "what",
-    [
-        pytest.param(
-            what,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="rule ensemble_sweep passes all of config['ensembles'] as params, "
-                "threads included, so a thread count reruns the sweep (to be fixed in "
-                "workflow/rules/assimilation.smk)",
-            ),
-        )
-        if what == "ensembles threads"
-        else what
-        for what in sorted(NO_RESULT_EDITS)
-    ],
-)
+@pytest.mark.parametrize("what", sorted(NO_RESULT_EDITS))
 def test_device_threads_and_batch_sizes_plan_nothing(tiny_run, tmp_path, what) -> None:
     plan = dry_run(tiny_run, tmp_path, NO_RESULT_EDITS[what])
     assert NOTHING_TO_DO in plan.output, f"{what}: {plan.jobs}\n{plan.output[-3000:]}"
