@@ -37,12 +37,7 @@ COV_PHYS = np.array([[62.0, 50.0, 1.0], [50.0, 80.0, -2.0], [1.0, -2.0, 75.0]])
 OBS_STD = 2.0
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("torch_single_thread")
 
 
 class OracleModel(nn.Module):

@@ -17,12 +17,7 @@ MEAN = torch.tensor([0.0, 0.5, -0.5], dtype=torch.float64)
 COV = torch.tensor([[1.0, 0.8, 0.0], [0.8, 1.0, 0.1], [0.0, 0.1, 0.6]], dtype=torch.float64)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("torch_single_thread")
 
 
 class GaussianOracle:

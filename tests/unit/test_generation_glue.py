@@ -19,13 +19,7 @@ from ddmdyn.surrogate.experiment import (
 from tests.unit.test_assimilation_experiment import COV_PHYS, MEAN_PHYS, OracleModel
 from tests.unit.test_samplers import assert_matches_law, propagate_gaussian
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("torch_single_thread")
 
 
 def test_generated_states_follow_the_data_law_in_physical_units():

@@ -7,14 +7,7 @@ from scipy import stats
 
 from ddmdyn.rng import counter_key, counter_normal, counter_uniform, hash32
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    """Many small integer ops: one thread avoids OpenMP spinning on a busy 2-core machine."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("torch_single_thread")
 
 
 def test_hash32_is_a_bijection_on_a_sample_and_stays_32_bit():

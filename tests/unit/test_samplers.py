@@ -22,14 +22,7 @@ from ddmdyn.diffusion.samplers import (
 from ddmdyn.diffusion.schedules import cosine_schedule, linear_schedule
 from ddmdyn.rng import counter_normal
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    """Many small element-wise ops: one thread avoids OpenMP spinning on a busy 2-core machine."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("torch_single_thread")
 
 
 MEAN = torch.tensor([0.3, -0.5, 1.0], dtype=torch.float64)
