@@ -12,9 +12,10 @@ import re
 from collections import Counter
 
 import pytest
+import yaml
 
 from ddmdyn.slurm_profile import SiteFacts, render_profile
-from tests.smk import ROOT, snakemake
+from tests.smk import ROOT, TINY, planned_jobs, snakemake
 
 PAPER = ROOT / "config" / "config.yaml"
 SUBMISSION_LIMIT = 600
@@ -92,3 +93,26 @@ def test_paper_dag_needs_at_most_600_submissions(paper_blocks):
     # the big families really are bundled: no ungrouped surrogate or tuning job is submitted
     for rule in ("train_surrogate", "fit_surrogate", "evaluate_surrogate", "da_tune"):
         assert ("rule", rule) not in submitted, f"{rule} jobs are submitted one by one"
+
+
+def test_bundles_keep_the_rerun_plan_of_an_edit(tiny_run, tmp_path):
+    """Grouping changes how jobs are submitted, never which ones rerun: after an edit (a new
+    observation interval), the dry run through the SLURM profile plans exactly the jobs of the
+    local dry run."""
+    profile = tmp_path / "slurm"
+    profile.mkdir()
+    template = (ROOT / "profiles" / "slurm" / "config.yaml").read_text()
+    (profile / "config.yaml").write_text(render_profile(template, SiteFacts("cpu", "gpu")))
+    sweep = yaml.safe_load(TINY.read_text())["assimilation"]["obs_interval_sweep"]
+    edit = tmp_path / "edit.yaml"
+    edit.write_text(
+        yaml.safe_dump(
+            {"assimilation": {"obs_interval_sweep": {"obs_every": [sweep["obs_every"][0], 20]}}}
+        )
+    )
+    configs = ["--configfile", str(TINY), str(edit)]
+    local = planned_jobs(snakemake("-n", *configs, workdir=tiny_run).stdout)
+    bundled = snakemake("-n", "--profile", str(profile), *configs, workdir=tiny_run).stdout
+    assert local and "da_tune" in local
+    assert planned_jobs(bundled) == local
+    assert any(kind == "group" for kind, _ in dry_run_blocks(bundled))  # really bundled
