@@ -22,6 +22,7 @@ import xarray as xr
 import yaml
 
 from tests.smk import ROOT, TINY, snakemake
+from tests.workflow.test_submissions import localrules
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
@@ -113,13 +114,22 @@ def _netcdf_outputs(workdir: Path) -> list[Path]:
     return sorted((workdir / "results").rglob("*.nc"))
 
 
-def test_every_job_ran_as_a_slurm_job(slurm_run):
+def test_every_job_ran_as_a_slurm_job_but_local_rules(slurm_run):
+    """Jobs of cluster rules ran as SLURM jobs; the local rules' (tables, figures, collections)
+    ran in the controller, outside any job."""
+    local = localrules()
     files = _netcdf_outputs(slurm_run)
-    assert files
+    steps = set()
     for path in files:
         with xr.open_dataset(path) as ds:
             job = ds.attrs["provenance_slurm_job_id"]
-        assert job != "none" and job.isdigit(), f"{path} was not written inside a SLURM job"
+            step = ds.attrs["provenance_step"]
+        steps.add(step)
+        if step in local:
+            assert job == "none", f"{path} of local rule {step} ran as SLURM job {job}"
+        else:
+            assert job.isdigit(), f"{path} ({step}) was not written inside a SLURM job"
+    assert steps - local and steps & local, steps
 
 
 def test_sweep_rule_ran_as_one_job_array(slurm_run):

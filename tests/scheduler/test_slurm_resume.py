@@ -165,16 +165,18 @@ def _resumed_step(work: Path) -> int:
 def test_retry_is_a_new_job_that_resumed(interrupted_run) -> None:
     work, job = interrupted_run
     attempts = _slurm_jobs_of(work / JOB_LOG)
-    assert attempts[0] == job and attempts[-1] != job, (
-        f"the retry should be a new SLURM job appended to the same log: {attempts}"
-    )
+    assert attempts[-1] != job, f"the retry should be a new SLURM job: {attempts}"
+    if "resume_slurm_steps" in str(work):
+        # a SIGTERM the job survives long enough to log: its lines stay above the retry's
+        assert attempts[0] == job, f"the failed attempt's log was lost: {attempts}"
     assert 0 < _resumed_step(work) < N_STEPS
     assert not (work / CHECKPOINT).exists(), "a finished run's checkpoint should be removed"
 
 
 def test_steps_signal_checkpoints_at_the_signal(steps_run) -> None:
     work, job = steps_run
-    logs = list((work / ".snakemake" / "slurm_logs" / "rule_train_diffusion").rglob(f"{job}.log"))
+    # the training is a (one-job) group job: its log sits under group_<name>/, not rule_<name>/
+    logs = list((work / ".snakemake" / "slurm_logs").rglob(f"{job}.log"))
     assert len(logs) == 1, logs
     text = logs[0].read_text()
     m = re.search(r"training interrupted by signal (\d+) after step (\d+)", text)
