@@ -85,6 +85,10 @@ def test_complete_run_plans_nothing(tiny_run, tmp_path) -> None:
 # (a) the observation-interval sweep
 
 
+#: The report's first page lists where every result was made, so it follows any rerun.
+SUMMARY = "report_summary"
+
+
 def test_obs_interval_sweep_reruns_only_assimilation_and_fig11(tiny_run, tmp_path) -> None:
     sweep = TINY_CONFIG["assimilation"]["obs_interval_sweep"]
     old, new = sweep["obs_every"], [sweep["obs_every"][0], 20]
@@ -98,6 +102,8 @@ def test_obs_interval_sweep_reruns_only_assimilation_and_fig11(tiny_run, tmp_pat
         "da_run_diffusion",
         "da_obs_interval_sweep",
         FIGURES[11],
+        "report_tuning_curves",  # the new interval's tuning curves
+        SUMMARY,
     }, plan.jobs
     # Only the new interval's tuning, selection and runs, for the sweep's methods.
     per_interval = plan.outputs_of(r"assimilation/(tuning|tuned|runs)/")
@@ -115,7 +121,9 @@ def test_ensemble_diffusion_steps_rerun_only_the_ensemble_sweep_and_its_figures(
 ) -> None:
     steps = TINY_CONFIG["ensembles"]["diffusion_steps"]
     plan = dry_run(tiny_run, tmp_path, {"ensembles": {"diffusion_steps": [*steps[:-1], 2]}})
-    assert plan.rules == {"ensemble_sweep", FIGURES[8], FIGURES[9]}, plan.jobs
+    # the claims read the sweep (spread grows with S; ensembles stay on the attractor)
+    verdict = {"claims", "report_table"}
+    assert plan.rules == {"ensemble_sweep", FIGURES[8], FIGURES[9], *verdict, SUMMARY}, plan.jobs
 
 
 def test_spread_sweep_steps_rerun_only_the_new_spread_runs_and_fig09(tiny_run, tmp_path) -> None:
@@ -123,7 +131,7 @@ def test_spread_sweep_steps_rerun_only_the_new_spread_runs_and_fig09(tiny_run, t
     new = [steps[0], 3]
     assert 3 not in steps
     plan = dry_run(tiny_run, tmp_path, {"assimilation": {"spread_sweep": {"diffusion_steps": new}}})
-    assert plan.rules == {"da_spread_run", "da_spread_sweep", FIGURES[9]}, plan.jobs
+    assert plan.rules == {"da_spread_run", "da_spread_sweep", FIGURES[9], SUMMARY}, plan.jobs
     assert plan.outputs_of(r"assimilation/spread/") == {"results/assimilation/spread/S3.nc"}
 
 
@@ -139,6 +147,9 @@ def test_both_diffusion_time_grids(tiny_run, tmp_path) -> None:
         "da_spread_sweep",
         FIGURES[8],
         FIGURES[9],
+        "claims",
+        "report_table",
+        SUMMARY,
     }, plan.jobs
 
 
@@ -228,6 +239,13 @@ def test_diffusion_learning_rate_reruns_training_and_everything_downstream(
         "da_table",
         # every figure depends on a diffusion model at this scale
         *FIGURES.values(),
+        # the verdict and the report pages built from all of the above
+        "claims",
+        "report_table",
+        "report_training_diffusion",
+        "report_training_surrogate",
+        "report_tuning_curves",
+        SUMMARY,
     }, plan.jobs
     variants, seeds = TINY_CONFIG["diffusion"]["variants"], TINY_CONFIG["diffusion"]["seeds"]
     assert plan.jobs["train_diffusion"] == len(variants) * len(seeds)
