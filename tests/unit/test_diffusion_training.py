@@ -338,7 +338,7 @@ def test_train_save_load_sample_round_trip(toy, tmp_path):
 
 
 def test_checkpoint_of_another_run_is_discarded_and_own_is_kept(tmp_path):
-    from ddmdyn.diffusion.training import claim_checkpoint, release_checkpoint
+    from ddmdyn.checkpointing import claim_checkpoint, release_checkpoint
 
     ckpt = tmp_path / "state.pt"
     claim_checkpoint(ckpt, "run-a")

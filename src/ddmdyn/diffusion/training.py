@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..checkpointing import JobInterrupted, SignalCatcher, claim_checkpoint, release_checkpoint
+from ..checkpointing import JobInterrupted, SignalCatcher
 from ..io import save_torch
 from ..progress import ProgressLog
 from .heads import make_head
@@ -47,8 +47,6 @@ __all__ = [
     "TrainingInterrupted",
     "TrainingResult",
     "build_model",
-    "claim_checkpoint",
-    "release_checkpoint",
     "train_diffusion",
 ]
 
