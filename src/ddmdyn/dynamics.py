@@ -1,4 +1,4 @@
-"""Lorenz 63 dynamics, the classical RK4 integrator and trajectory generation (spec section 1).
+"""Lorenz 63 dynamics, the classical RK4 integrator and trajectories (docs/decisions.md, E1).
 
 All functions act on the last axis (x, y, z) and are batched over any leading axes. The small
 functions (`lorenz63_tendency`, `rk4_step`, `integrate`) accept NumPy arrays or torch tensors;
@@ -19,9 +19,9 @@ RHO: float = 28.0
 BETA: float = 8.0 / 3.0
 DT: float = 0.01
 
-#: Climatological mean of (x, y, z) in physical units (spec 1.3).
+#: Climatological mean of (x, y, z) in physical units (docs/decisions.md, E2).
 NORM_SHIFT = np.array([0.0450, 0.0451, 23.5463])
-#: Climatological standard deviation of (x, y, z) in physical units (spec 1.3).
+#: Climatological standard deviation of (x, y, z) in physical units (docs/decisions.md, E2).
 NORM_SCALE = np.array([7.9239, 9.0124, 8.6261])
 
 Array = TypeVar("Array")
@@ -71,7 +71,7 @@ def integrate(x: Array, n_steps: int, dt: float = DT, **params: float) -> Array:
 
 
 def normalise(x: Array) -> Array:
-    """Physical (..., 3) -> normalised (x - shift) / scale with the spec 1.3 constants."""
+    """Physical (..., 3) -> normalised (x - shift) / scale (docs/decisions.md, E2)."""
     shift, scale = _constants_like(x)
     return (x - shift) / scale
 
@@ -176,7 +176,7 @@ def integrate_trajectories(
 
 
 def initial_states(n_traj: int, seed: int, std: float = 1e-3) -> np.ndarray:
-    """Initial states near the origin, N(0, std^2 I) (spec 1.2), from a seeded generator.
+    """Initial states N(0, std^2 I) near the origin, seeded (docs/decisions.md, E1).
 
     Returns:
         float64 array (n_traj, 3), physical units.

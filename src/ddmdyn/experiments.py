@@ -1,4 +1,7 @@
-"""The paper's experiment tables (spec 2.5, 4.4, 5.4) as data, shared by scripts and the DAG."""
+"""The paper's experiment tables as data, shared by scripts and the DAG.
+
+The tables are those of docs/decisions.md, E9 (diffusion), E15 (surrogates) and E21 (DA).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class DiffusionVariant:
-    """One diffusion experiment of spec 2.5: parameterisation (head), schedule and loss."""
+    """One diffusion experiment: parameterisation (head), schedule, loss (docs/decisions.md, E9)."""
 
     head: str
     schedule: str
@@ -27,7 +30,7 @@ DIFFUSION_VARIANTS: dict[str, DiffusionVariant] = {
 
 @dataclass(frozen=True)
 class SurrogateConfiguration:
-    """One surrogate experiment of spec 4.4.
+    """One surrogate experiment (docs/decisions.md, E15).
 
     Attributes:
         backbone: dense | dense_residual | polynomial | random_fourier | pretrained |
@@ -74,7 +77,7 @@ SURROGATE_CONFIGURATIONS: dict[str, SurrogateConfiguration] = {
 
 @dataclass(frozen=True)
 class AssimilationMethod:
-    """One DA configuration of spec 5.4.
+    """One DA configuration (docs/decisions.md, E21).
 
     Attributes:
         kind: ddm_enoi | enoi_diag | enoi_full | var3d | etkf

@@ -1,5 +1,6 @@
-"""Data assimilation for Lorenz 63 (spec section 5): ensemble-space analysis, ensemble sources,
-EnOI / ETKF methods and cycling of many truths at once with streamed statistics."""
+"""Data assimilation for Lorenz 63: ensemble-space analysis, ensemble sources, EnOI / ETKF
+methods and cycling of many truths at once with streamed statistics (docs/decisions.md,
+E18-E21)."""
 
 from ddmdyn.assimilation.analysis import apply_weights, ensemble_update, ensemble_weights
 from ddmdyn.assimilation.cycling import (

@@ -1,6 +1,7 @@
-"""Ensemble-space analysis weights (spec 5.2, `etkf_core.estimate_weights`), batched over truths.
+"""Ensemble-space analysis weights (the authors' `etkf_core.estimate_weights`), batched over truths.
 
-Notation (spec 5.2): N members, p observed variables, X' (N, n) member perturbations (rows),
+Notation (docs/decisions.md, E19): N members, p observed variables, X' (N, n) member
+perturbations (rows),
 Y = H X' / sigma_o (N, p) normalised observation-space perturbations, d (p,) normalised innovation,
 rho the covariance inflation and f = (N - 1) / rho. The weights are
 
@@ -16,8 +17,8 @@ with Y^T Y = V diag(lam) V^T,
     T      = sqrt(N - 1) [ f^(-1/2) I + (Y V) diag(h(lam)) (Y V)^T ],
     h(lam) = ((lam + f)^(-1/2) - f^(-1/2)) / lam   (evaluated in a cancellation-free form),
 
-which is the SVD form of the spec (U = Y V diag(lam^-1/2)) with the null space of Y Y^T padded
-with f. Requires N >= 2 and a finite rho > 0.
+which is the SVD form of the authors' weights (U = Y V diag(lam^-1/2)) with the null space of
+Y Y^T padded with f. Requires N >= 2 and a finite rho > 0.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def _mean_weights(Y: np.ndarray, d: np.ndarray, lam: np.ndarray, V: np.ndarray, 
 def ensemble_weights(
     Y: np.ndarray, d: np.ndarray, rho: float = 1.0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Ensemble-space mean weights and symmetric perturbation transform (spec 5.2).
+    """Ensemble-space mean weights and symmetric perturbation transform (docs/decisions.md, E19).
 
     Args:
         Y: normalised observation-space perturbations (B, N, p), rows = members.

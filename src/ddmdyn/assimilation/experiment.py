@@ -1,4 +1,4 @@
-"""One cycled DA experiment from a method name and its parameter (spec 5.4, decisions 11.2-11.5).
+"""One cycled DA experiment from a method name and its parameter (docs/decisions.md, E21, D2-D5).
 
 All methods of one experiment share the truth, the observation noise and the initial condition:
 they are drawn from the experiment seed alone (common random numbers).
@@ -22,7 +22,7 @@ from .sources import CallableSource, GaussianCovarianceSource, SigmaPointSource
 
 @dataclass(frozen=True)
 class DiffusionEnsembleSettings:
-    """How the diffusion model turns a forecast into an ensemble (spec 5.1)."""
+    """How the diffusion model turns a forecast into an ensemble (docs/decisions.md, E18, D3)."""
 
     n_coarse_steps: int = 100
     sampler: str = "ddpm"

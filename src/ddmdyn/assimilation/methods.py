@@ -1,4 +1,6 @@
-"""Data-assimilation methods with one uniform call (DAPPER style), batched over truths (spec 5.2).
+"""Data-assimilation methods with one uniform call (DAPPER style), batched over truths.
+
+The methods are those of docs/decisions.md, E19.
 
 Every method has ``n_state`` (members in the propagated model state) and is called as
 
@@ -51,7 +53,7 @@ def _obs_setup(
 
 
 class EnOI:
-    """Ensemble optimal interpolation around the deterministic forecast (spec 5.2).
+    """Ensemble optimal interpolation around the deterministic forecast (docs/decisions.md, E19).
 
     Each cycle the source generates an ensemble around x_b; perturbations X' are taken about the
     ensemble's own mean, d = (y - H x_b) / sigma_o, rho = 1, and x_a = x_b + X'^T w_mean. Only x_a
@@ -89,7 +91,7 @@ class EnOI:
 
 
 class ETKF:
-    """Ensemble transform Kalman filter with multiplicative covariance inflation (spec 5.2).
+    """ETKF with multiplicative covariance inflation (docs/decisions.md, E19).
 
     Base = forecast ensemble mean, d = (y - H mean) / sigma_o; the prior covariance is multiplied
     by `inflation` (rho) through f = (N - 1) / rho. The whole ensemble is propagated.

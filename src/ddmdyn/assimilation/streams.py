@@ -1,4 +1,6 @@
-"""Random streams of a DA experiment: one distinct key per use of the experiment seed (11.2).
+"""Random streams of a DA experiment: one distinct key per use of the experiment seed.
+
+Common random numbers across DA methods: docs/decisions.md, D2.
 
 `SeedSequence(s)` and `SeedSequence([s, 0])` give the same numbers (trailing zero words do not
 change the entropy pool), and so did `SeedSequence([s, j])` for truth j's observation noise and for

@@ -1,4 +1,4 @@
-"""Denoising diffusion models for low-dimensional states (spec sections 2, 3 and 5.1).
+"""Denoising diffusion models for low-dimensional states (docs/decisions.md, E5-E11, E18).
 
 Modules: `schedules` (VP noise schedules), `heads` (noise / state / velocity parameterisations),
 `network` (dense residual FiLM denoiser), `model` (network + schedule + head), `training`

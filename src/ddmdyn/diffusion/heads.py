@@ -1,4 +1,4 @@
-"""Output parameterisations ("heads") of the denoiser (spec 2.3).
+"""Output parameterisations ("heads") of the denoiser (docs/decisions.md, E7).
 
 With z = alpha*x0 + sigma*eps and network output p:
 

@@ -1,4 +1,4 @@
-"""A diffusion model = network + noise schedule + head (spec 2)."""
+"""A diffusion model = network + noise schedule + head (docs/decisions.md, E5-E7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Dense residual denoiser with FiLM time conditioning (spec 2.2).
+"""Dense residual denoiser with FiLM time conditioning (docs/decisions.md, E6).
 
 Architecture (defaults = the paper, 1,185,283 parameters):
     emb(t)  = [sin(t f), cos(t f)], f_k = exp(-ln(max_freq) k/(emb_dim/2 - 1)), raw integer t
@@ -217,10 +217,11 @@ class DenseResidualDenoiser(nn.Module):
         return self._unsort(self.output_proj(self._trunk(zs, films)), order)
 
     def features(self, x: torch.Tensor, times: Sequence[int]) -> torch.Tensor:
-        """Frozen-feature view (spec 4.2 "pretrained"): x (B, n_dim) -> (B, len(times), hidden).
+        """Frozen-feature view: x (B, n_dim) -> (B, len(times), hidden).
 
-        The state x is fed without noise; each time gets its own static FiLM, and the hidden state
-        is carried through all blocks separately per time. t = 0 is allowed (never trained).
+        The "pretrained" backbone of docs/decisions.md, E13. The state x is fed without noise;
+        each time gets its own static FiLM, and the hidden state is carried through all blocks
+        separately per time. t = 0 is allowed (never trained).
         """
         device = x.device
         steps = torch.as_tensor(list(times), dtype=torch.int64, device=device)

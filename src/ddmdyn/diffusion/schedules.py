@@ -1,4 +1,4 @@
-"""Variance-preserving noise schedules (spec 2.1).
+"""Variance-preserving noise schedules (docs/decisions.md, E5).
 
 A schedule is the table alpha_bar[t], t = 0..T, with alpha_bar[0] = 1 (clean data). The forward
 process is z_t = alpha_t * x + sigma_t * eps with alpha_t = sqrt(alpha_bar[t]) and
@@ -105,7 +105,7 @@ def _from_betas(betas: np.ndarray) -> torch.Tensor:
 def cosine_schedule(
     timesteps: int = 1000, shift: float = 0.008, max_beta: float = 0.9
 ) -> NoiseSchedule:
-    """Cosine schedule (Nichol & Dhariwal) with beta clipping at max_beta (spec 2.1).
+    """Cosine schedule (Nichol & Dhariwal) with beta clipping at max_beta (docs/decisions.md, E5).
 
     tau_i = (i/T + s)/(1 + s), f_i = cos^2(pi/2 tau_i), beta_i = min(1 - f_i/f_{i-1}, max_beta).
     """
@@ -121,7 +121,7 @@ def cosine_schedule(
 def linear_schedule(
     timesteps: int = 1000, beta_start: float = 1e-4, beta_end: float = 0.03
 ) -> NoiseSchedule:
-    """Linear-beta schedule: beta linearly spaced from beta_start to beta_end (spec 2.1)."""
+    """Betas linearly spaced from beta_start to beta_end (docs/decisions.md, E5)."""
     betas = np.linspace(beta_start, beta_end, timesteps, dtype=np.float64)
     return NoiseSchedule(
         _from_betas(betas),

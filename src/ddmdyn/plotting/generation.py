@@ -30,8 +30,8 @@ from .style import (
 
 PROJECTIONS = ((0, 1), (0, 2), (1, 2))
 
-# title, short y label, default units of the generation scores (spec 3.3). The y label is short
-# (the panel title names the score) so that it never runs past its panel.
+# title, short y label, default units of the generation scores (docs/decisions.md, E11). The y
+# label is short (the panel title names the score) so that it never runs past its panel.
 SCORE_LABELS: dict[str, tuple[str, str, str]] = {
     "hellinger": ("Hellinger distance", "distance", "dimensionless"),
     "frechet": ("Fréchet surrogate distance", "distance", "dimensionless"),

@@ -116,7 +116,7 @@ class LineStyle:
         return out
 
 
-# Surrogate configurations (spec 4.4): families share a hue; MLP heads are dashed.
+# Surrogate configurations (docs/decisions.md, E15): families share a hue; MLP heads are dashed.
 CONFIGURATION_STYLES: dict[str, LineStyle] = {
     "dense_shallow": LineStyle("#9ECAE1", "-", "v", "Dense, 1 layer"),
     "dense_two": LineStyle("#4292C6", "-", "v", "Dense, 2 layers"),
@@ -136,7 +136,7 @@ CONFIGURATION_STYLES: dict[str, LineStyle] = {
     "transfer_untrained_linear": LineStyle("#756BB1", "-", "P", "Untrained DDM + linear"),
 }
 
-# Data-assimilation methods (spec 5.4).
+# Data-assimilation methods (docs/decisions.md, E21).
 METHOD_STYLES: dict[str, LineStyle] = {
     "ddm_enoi_50": LineStyle(OKABE_ITO["vermillion"], "-", "o", "EnOI-DDM (50)"),
     "ddm_enoi_10": LineStyle("#F4A582", "-", "o", "EnOI-DDM (10)"),

@@ -25,7 +25,8 @@ from .style import (
     styles_for,
 )
 
-# title, axis label, default units, y scale of the surrogate scores (normalised units, spec 1.3).
+# title, axis label, default units, y scale of the surrogate scores (normalised units,
+# docs/decisions.md, E2).
 SURROGATE_SCORES: dict[str, tuple[str, str, str | None, str]] = {
     "rmse_one_step": ("one-step RMSE", "one-step RMSE", "normalised units", "log"),
     "rmse_1mtu": ("RMSE at lead 1 MTU", "RMSE at 1 MTU", "normalised units", "log"),

@@ -1,4 +1,6 @@
-"""Surrogate models of the Lorenz 63 flow map on top of learned or fixed features (spec 4).
+"""Surrogate models of the Lorenz 63 flow map on top of learned or fixed features.
+
+The experiments are those of docs/decisions.md, E12-E17.
 
 Modules: ``pairs`` (training pairs, roll-out starts), ``backbones`` (feature extractors),
 ``heads`` (linear / MLP), ``ridge`` (closed-form streaming ridge head), ``training`` (Adam

@@ -1,4 +1,4 @@
-"""Feature extractors ("backbones") of the surrogate models (spec 4.2).
+"""Feature extractors ("backbones") of the surrogate models (docs/decisions.md, E13).
 
 Every backbone maps normalised states x (B, 3) to features (B, n_features) and exposes
 ``n_features``. Trainable: ``DenseBackbone``, ``DenseResidualBackbone``. Fixed (no trainable
@@ -110,7 +110,7 @@ def polynomial_exponents(degree: int, n_in: int = 3) -> torch.Tensor:
 
 
 class PolynomialFeatures(nn.Module):
-    """All monomials of the inputs up to ``degree`` without the constant (spec 4.2)."""
+    """Every monomial of the inputs up to ``degree``, no constant (docs/decisions.md, E13)."""
 
     def __init__(self, degree: int = 2, n_in: int = 3) -> None:
         super().__init__()
@@ -158,7 +158,7 @@ class RandomFourierFeatures(nn.Module):
 
 
 class PretrainedDiffusionBackbone(nn.Module):
-    """Frozen DDM denoiser as feature extractor (spec 4.2 "pretrained").
+    """Frozen DDM denoiser as feature extractor (docs/decisions.md, E13 "pretrained").
 
     Features are ``network.features(x, times)`` (B, n_times, hidden) flattened time-major to
     (B, n_times * hidden): the clean state passed through the input projection and every residual

@@ -1,5 +1,5 @@
-"""One surrogate experiment (spec 4.4-4.6): build a configuration, train or fit it, save and
-reload it without the config, and score its roll-outs."""
+"""One surrogate experiment (docs/decisions.md, E15-E17): build a configuration, train or fit
+it, save and reload it without the config, and score its roll-outs."""
 
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ def build_model(
 
 @dataclass(frozen=True)
 class TrainingSettings:
-    """Optimisation settings of network surrogates and ridge fits (spec 4.3, 4.5)."""
+    """Optimisation of network surrogates and ridge fits (docs/decisions.md, E12, E16, D9)."""
 
     n_steps: int | None = None  # network surrogates (None for ridge fits)
     batch_size: int | None = None
@@ -210,7 +210,7 @@ def feature_function(
     """Backbone features of a saved surrogate, (N, 3) normalised -> (N, F) tensor on `device`.
 
     Used with the trained dense_two surrogate as the feature network of the Frechet surrogate
-    distance (spec 3.3).
+    distance (docs/decisions.md, E11).
     """
     model, _ = load_surrogate(path, device)
 
@@ -233,7 +233,9 @@ def evaluate_rollouts(
     batch_size: int,
     device: torch.device,
 ) -> xr.Dataset:
-    """Autoregressive roll-outs from the test starts and their scores (spec 4.6) as a dataset.
+    """Autoregressive roll-outs from the test starts and their scores as a dataset.
+
+    Roll-outs and scores as in docs/decisions.md, E17.
 
     `max_starts` (None = every start) is the total number of starts, split evenly over the test
     trajectories and evenly spaced in time within each.

@@ -1,4 +1,4 @@
-"""Trainable heads on top of the backbone features (spec 4.3).
+"""Trainable heads on top of the backbone features (docs/decisions.md, E12, E14).
 
 ``LinearHead`` is trained jointly with a from-scratch backbone ("SGDRegressionModule", Adam);
 ``MLPHead`` is trained with Adam on a frozen backbone. The closed-form ridge head lives in

@@ -1,4 +1,4 @@
-"""Training pairs and roll-out starts for the surrogate models (spec 1.5, 1.6; decision 11.8).
+"""Training pairs and roll-out starts for the surrogate models (docs/decisions.md, E3, E4, D8).
 
 A pair is (x_t, x_{t+dt} - x_t) taken inside one trajectory, so ``n_traj * (T - dt)`` pairs exist
 and none straddles two trajectories. Pairs are addressed by a flat id
@@ -77,7 +77,7 @@ def validation_pairs(
     device=None,
     dtype: torch.dtype | None = torch.float32,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The first ``n_max`` pairs (in flat id order, no shuffle, no corruption), spec 1.5.
+    """The first ``n_max`` pairs (flat id order, no shuffle, no corruption; docs/decisions.md, E3).
 
     Returns:
         x (n, 3), y (n, 3) tensors with n = min(n_max, number of pairs).
@@ -215,7 +215,7 @@ def rollout_starts(
     stride: int = 1,
     max_starts: int | None = None,
 ) -> RolloutStarts:
-    """Roll-out initial conditions in the paper's trajectory-fastest order (spec 1.6).
+    """Roll-out initial conditions in the paper's trajectory-fastest order (docs/decisions.md, E4).
 
     Start times are ``range(0, T - n_leads*dt - 1, stride)`` (the paper's range, which leaves the
     last valid start out); sample ``i`` is trajectory ``i % n_traj`` at start ``i // n_traj``.

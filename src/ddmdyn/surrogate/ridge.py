@@ -1,4 +1,4 @@
-"""Closed-form streaming ridge regression on standardised features (spec 4.3, decision 11.9).
+"""Closed-form streaming ridge regression on standardised features (docs/decisions.md, D9).
 
 ``RidgeAccumulator`` collects float64 sufficient statistics over batches in one pass; ``solve``
 then solves once, in float64:
