@@ -1,4 +1,4 @@
-"""Roll-out throughput: batched over all starts vs a per-start Python loop (spec 4.6).
+"""Roll-out throughput: batched over all starts vs a per-start Python loop (docs/decisions.md, E17).
 
 Both use the same ``dense_two`` surrogate (Linear 3-256-256 + linear head, 67,587 parameters) on
 the same device. Throughput is in state-steps per second (one surrogate step of one state).

@@ -1,4 +1,7 @@
-"""Rule generate_samples: unconditional DDPM/DDIM samples of one diffusion model (spec 3.2)."""
+"""Rule generate_samples: unconditional DDPM/DDIM samples of one diffusion model.
+
+Samplers as in docs/decisions.md, E10.
+"""
 
 from ddmdyn.diffusion.checkpoint import load_diffusion_model
 from ddmdyn.generation import generate_states, samples_dataset

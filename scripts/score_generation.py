@@ -1,4 +1,4 @@
-"""Rule score_generation: scores of generated states against the test set (spec 3.3)."""
+"""Rule score_generation: scores of generated states vs the test set (docs/decisions.md, E11)."""
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""Rule simulate_trajectories: one Lorenz 63 split -> netCDF (spec 1.2)."""
+"""Rule simulate_trajectories: one Lorenz 63 split -> netCDF (docs/decisions.md, E1)."""
 
 import json
 

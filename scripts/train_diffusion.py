@@ -1,4 +1,4 @@
-"""Rule train_diffusion: one diffusion model (variant, seed), resumable (spec 2.4)."""
+"""Rule train_diffusion: one diffusion model (variant, seed), resumable (docs/decisions.md, E8)."""
 
 import numpy as np
 import xarray as xr

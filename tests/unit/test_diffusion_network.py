@@ -1,4 +1,4 @@
-"""Dense residual denoiser (spec 2.2), model bundle and model files."""
+"""Dense residual denoiser (docs/decisions.md, E6), model bundle and model files."""
 
 import json
 import math

@@ -1,4 +1,4 @@
-"""Noise schedules (spec 2.1) and heads (spec 2.3)."""
+"""Noise schedules and heads (docs/decisions.md, E5, E7)."""
 
 import numpy as np
 import pytest
@@ -12,7 +12,8 @@ from ddmdyn.diffusion.schedules import (
     make_schedule,
 )
 
-# (t, alpha_bar, sigma, abs tolerance on alpha_bar, abs tolerance on sigma) from spec 2.1
+# (t, alpha_bar, sigma, abs tolerance on alpha_bar, abs tolerance on sigma) of the authors'
+# schedules (docs/decisions.md, E5)
 COSINE = [
     (1, 0.99996, 0.0064, 5e-6, 5e-5),
     (50, 0.9920, 0.089, 5e-5, 5e-4),

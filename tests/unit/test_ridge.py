@@ -1,4 +1,4 @@
-"""Streaming ridge regression (spec 4.3, decision 11.9) against independent NumPy solutions."""
+"""Streaming ridge regression (docs/decisions.md, D9) against independent NumPy solutions."""
 
 from __future__ import annotations
 

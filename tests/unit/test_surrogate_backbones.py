@@ -1,4 +1,4 @@
-"""Surrogate feature extractors (spec 4.2): shapes, exact values, kernel statistics, freezing."""
+"""Surrogate feature extractors (docs/decisions.md, E13): shapes, values, kernel stats, freezing."""
 
 from __future__ import annotations
 
