@@ -12,10 +12,8 @@ from ddmdyn.assimilation import (
     GaussianCovarianceSource,
     SigmaPointSource,
     draw_initial_states,
-    ensemble_crps,
     make_observations,
     run_cycled_da,
-    truth_rank,
 )
 from ddmdyn.assimilation.sources import cycle_normals
 from ddmdyn.assimilation.streams import (
@@ -262,20 +260,6 @@ def test_draws_use_their_own_streams(l63_truth):
     np.testing.assert_array_equal(
         draw_initial_states(l63_truth, 1, seed)[b % B, 0], l63_truth[b, t]
     )
-
-
-def test_crps_and_rank_match_brute_force():
-    rng = np.random.default_rng(0)
-    ens = rng.standard_normal((2, 7, 3))
-    y = rng.standard_normal((2, 3))
-    crps = ensemble_crps(ens, y)
-    z = np.linspace(-12, 12, 480001)
-    for b in range(2):
-        for k in range(3):
-            cdf = (ens[b, :, k][:, None] <= z).mean(axis=0)
-            ref = np.trapezoid((cdf - (z >= y[b, k])) ** 2, z)
-            assert abs(crps[b, k] - ref) < 1e-3
-            assert truth_rank(ens, y)[b, k] == sum(ens[b, :, k] < y[b, k])
 
 
 def test_observations_as_callable_equal_the_array(l63_truth):

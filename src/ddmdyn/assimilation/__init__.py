@@ -6,11 +6,9 @@ from ddmdyn.assimilation.analysis import apply_weights, ensemble_update, ensembl
 from ddmdyn.assimilation.cycling import (
     CycledDAResult,
     draw_initial_states,
-    ensemble_crps,
     make_observations,
     max_scored_cycles,
     run_cycled_da,
-    truth_rank,
 )
 from ddmdyn.assimilation.methods import ETKF, AnalysisStep, EnOI
 from ddmdyn.assimilation.sources import (
@@ -33,11 +31,9 @@ __all__ = [
     "apply_weights",
     "cycle_normals",
     "draw_initial_states",
-    "ensemble_crps",
     "ensemble_update",
     "ensemble_weights",
     "make_observations",
     "max_scored_cycles",
     "run_cycled_da",
-    "truth_rank",
 ]

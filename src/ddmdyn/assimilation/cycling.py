@@ -28,16 +28,16 @@ from ddmdyn.assimilation.streams import INITIAL_STATES, OBSERVATION_NOISE, strea
 from ddmdyn.checkpointing import JobInterrupted, SignalCatcher
 from ddmdyn.dynamics import DT, NORM_SCALE, rk4_step
 from ddmdyn.io import atomic_path
+from ddmdyn.metrics.accumulators import EnsembleScoreSums
+from ddmdyn.metrics.forecast import nrmse_from_mse
 from ddmdyn.progress import ProgressLog
 
 __all__ = [
     "CycledDAResult",
     "draw_initial_states",
-    "ensemble_crps",
     "make_observations",
     "max_scored_cycles",
     "run_cycled_da",
-    "truth_rank",
 ]
 
 ModelStep = Callable[[np.ndarray], np.ndarray]
@@ -113,54 +113,6 @@ def max_scored_cycles(n_steps: int, obs_every: int, n_burn_in: int) -> int:
 
 
 # ----------------------------------------------------------------------------------------------
-# Ensemble scores
-
-
-def truth_rank(ens: np.ndarray, truth: np.ndarray) -> np.ndarray:
-    """Rank of the truth in the ensemble: number of members strictly below it.
-
-    Args:
-        ens: (..., N, k); truth: (..., k).
-    Returns:
-        int64 (..., k) in 0..N.
-    """
-    return np.einsum("...nk->...k", ens < truth[..., None, :], dtype=np.int64)
-
-
-def ensemble_crps(ens: np.ndarray, truth: np.ndarray) -> np.ndarray:
-    """CRPS of the ensemble's empirical distribution, per variable (same units as the input).
-
-    CRPS = mean_i |x_i - y| - 1/(2 N^2) sum_ij |x_i - x_j|, the latter via the sorted members:
-    sum_ij |x_i - x_j| = 2 sum_k (2k - N + 1) x_(k).
-
-    Args:
-        ens: (..., N, k); truth: (..., k).
-    Returns:
-        (..., k).
-    """
-    n = ens.shape[-2]
-    skill = _member_sum(np.abs(ens - truth[..., None, :])) / n
-    coef = (2.0 * np.arange(n) - n + 1.0) / n**2
-    spread = np.einsum("...nk,n->...k", np.sort(ens, axis=-2), coef)
-    return skill - spread
-
-
-def _member_sum(a: np.ndarray) -> np.ndarray:
-    """Sum over the member axis (-2); einsum is several times faster than a middle-axis reduce."""
-    return np.einsum("...nk->...k", a)
-
-
-def _moments(ens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Ensemble mean (B, 3) and (N-1)-normalised covariance (B, 3, 3); zero cov for N = 1."""
-    n = ens.shape[1]
-    mean = _member_sum(ens) / n
-    if n < 2:
-        return mean, np.zeros((*mean.shape, mean.shape[-1]))
-    Xp = ens - mean[:, None, :]
-    return mean, np.swapaxes(Xp, 1, 2) @ Xp / (n - 1)
-
-
-# ----------------------------------------------------------------------------------------------
 # Result
 
 
@@ -219,106 +171,25 @@ class CycledDAResult:
         return asdict(self)
 
 
-class _Accumulators:
-    """float64 running sums over scored cycles (no per-cycle storage)."""
-
-    def __init__(self, n_truth: int, n_leads: int) -> None:
-        self.count = 0
-        self.n_analysis = 0
-        self.se_lead = np.zeros((n_leads, n_truth, 3))
-        self.var_lead = np.zeros((n_leads, n_truth, 3))
-        self.bg_se = np.zeros((n_truth, 3))
-        self.ana_se = np.zeros((n_truth, 3))
-        self.crps = np.zeros((n_truth, 3))
-        self.cov_bg = np.zeros((n_truth, 3, 3))
-        self.cov_ana = np.zeros((n_truth, 3, 3))
-        self.rank_hist: np.ndarray | None = None
-
-    _ARRAYS = ("se_lead", "var_lead", "bg_se", "ana_se", "crps", "cov_bg", "cov_ana")
-
-    def state(self) -> dict[str, np.ndarray]:
-        """Every running sum and count as arrays (for a checkpoint)."""
-        out = {name: getattr(self, name) for name in self._ARRAYS}
-        out["counts"] = np.array([self.count, self.n_analysis], dtype=np.int64)
-        if self.rank_hist is not None:
-            out["rank_hist"] = self.rank_hist
-        return out
-
-    def load(self, arrays: dict[str, np.ndarray]) -> None:
-        """Restore the sums written by `state` (shapes must match this run's)."""
-        for name in self._ARRAYS:
-            if arrays[name].shape != getattr(self, name).shape:
-                raise ValueError(f"checkpoint {name} has shape {arrays[name].shape}")
-            setattr(self, name, np.array(arrays[name], dtype=np.float64))
-        self.count, self.n_analysis = (int(c) for c in arrays["counts"])
-        self.rank_hist = np.array(arrays["rank_hist"]) if "rank_hist" in arrays else None
-
-    def add_window(self, window: np.ndarray, truth_win: np.ndarray) -> None:
-        """window (L+1, B, n, 3); truth_win (L+1, B, 3)."""
-        self.count += 1
-        n = window.shape[2]
-        mean = _member_sum(window) / n
-        self.se_lead += (mean - truth_win) ** 2
-        if n > 1:
-            dev = window - mean[..., None, :]
-            self.var_lead += np.einsum("...nk,...nk->...k", dev, dev) / (n - 1)
-
-    def add_analysis(self, step: AnalysisStep, truth_t: np.ndarray) -> None:
-        self.n_analysis += 1
-        bg = step.background
-        mean_b, cov_b = _moments(bg)
-        mean_a, cov_a = _moments(step.analysis)
-        self.bg_se += (mean_b - truth_t) ** 2
-        self.ana_se += (mean_a - truth_t) ** 2
-        self.cov_bg += cov_b
-        self.cov_ana += cov_a
-        self.crps += ensemble_crps(bg, truth_t)
-        n_b = bg.shape[1]
-        if self.rank_hist is None:
-            self.rank_hist = np.zeros((truth_t.shape[0], 3, n_b + 1), dtype=np.int64)
-        flat = self.rank_hist.reshape(-1)  # one distinct bin per (truth, variable): no clashes
-        rows = np.arange(truth_t.shape[0] * 3).reshape(-1, 3) * (n_b + 1)
-        flat[rows + truth_rank(bg, truth_t)] += 1
-
-
-def _nrmse(mse: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    return np.sqrt(np.mean(mse / scale**2, axis=-1))
-
-
-def _finalise(acc: _Accumulators, **meta: Any) -> CycledDAResult:
+def _finalise(acc: EnsembleScoreSums, **meta: Any) -> CycledDAResult:
     scale = meta["scale"]
     n_truth = acc.bg_se.shape[0]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        c = np.float64(acc.count) if acc.count else np.nan
-        a = np.float64(acc.n_analysis) if acc.n_analysis else np.nan
-        mse_lead = np.swapaxes(acc.se_lead / c, 0, 1)
-        var_lead = np.swapaxes(acc.var_lead / c, 0, 1)
-        bg_mse, ana_mse = acc.bg_se / a, acc.ana_se / a
-        cov_bg, cov_ana = acc.cov_bg / a, acc.cov_ana / a
-        bg_var = np.diagonal(cov_bg, axis1=1, axis2=2).copy()
-        ana_var = np.diagonal(cov_ana, axis1=1, axis2=2).copy()
-        crps_var = acc.crps / a
+    means = acc.time_means()
+    crps_var = means.pop("crps_var")
     rank_hist = acc.rank_hist
     if rank_hist is None:
         rank_hist = np.zeros((n_truth, 3, meta["n_background"] + 1), dtype=np.int64)
     return CycledDAResult(
-        ana_rmse=_nrmse(ana_mse, scale),
-        ana_spread=_nrmse(ana_var, scale),
-        bg_rmse=_nrmse(bg_mse, scale),
-        bg_spread=_nrmse(bg_var, scale),
+        ana_rmse=nrmse_from_mse(means["ana_mse"], scale),
+        ana_spread=nrmse_from_mse(means["ana_var"], scale),
+        bg_rmse=nrmse_from_mse(means["bg_mse"], scale),
+        bg_spread=nrmse_from_mse(means["bg_var"], scale),
         crps_bg=np.mean(crps_var / scale, axis=-1),
-        rmse_lead=_nrmse(mse_lead, scale),
-        spread_lead=_nrmse(var_lead, scale),
+        rmse_lead=nrmse_from_mse(means["mse_lead"], scale),
+        spread_lead=nrmse_from_mse(means["var_lead"], scale),
         rank_hist=rank_hist,
-        mse_lead=mse_lead,
-        var_lead=var_lead,
-        bg_mse=bg_mse,
-        bg_var=bg_var,
-        ana_mse=ana_mse,
-        ana_var=ana_var,
         crps_bg_var=crps_var,
-        cov_bg=cov_bg,
-        cov_ana=cov_ana,
+        **means,
         **meta,
     )
 
@@ -401,7 +272,7 @@ def run_cycled_da(
     if handle_signals and checkpoint_path is None:
         raise ValueError("handle_signals needs a checkpoint_path to save the state to")
     L = int(obs_every)
-    acc = _Accumulators(n_truth, L + 1)
+    acc = EnsembleScoreSums(n_truth, L + 1)
     n_background, k_start = 0, 0
     path = Path(checkpoint_path) if checkpoint_path is not None else None
     if path is not None and path.exists():
@@ -448,7 +319,7 @@ def _cycle(
     state: np.ndarray,
     window: np.ndarray,
     truth: np.ndarray,
-    acc: _Accumulators,
+    acc: EnsembleScoreSums,
     method: Callable[..., AnalysisStep] | None,
     get_obs: Callable[[int], np.ndarray] | None,
     step_fn: ModelStep,
@@ -470,24 +341,24 @@ def _cycle(
     scored = k >= n_burn_in
     if scored:
         truth_win = np.swapaxes(truth[:, t0 : t0 + L + 1], 0, 1).astype(np.float64)
-        acc.add_window(window, truth_win)
+        acc.add_forecast(window, truth_win)
     if get_obs is None:
         return x, None
     step = method(x, get_obs(t0 + L), k, idx)
     if scored:
-        acc.add_analysis(step, truth_win[L])
+        acc.add_analysis(step.background, step.analysis, truth_win[L])
     return step.state, step.background.shape[1]
 
 
-def _running_nrmse(acc: _Accumulators, scale: np.ndarray) -> float:
+def _running_nrmse(acc: EnsembleScoreSums, scale: np.ndarray) -> float:
     """Analysis nRMSE pooled over truths so far (NaN before the first scored analysis)."""
     if not acc.n_analysis:
         return math.nan
-    return float(np.sqrt(np.mean(acc.ana_se / acc.n_analysis / np.asarray(scale) ** 2)))
+    return float(nrmse_from_mse(acc.ana_se / acc.n_analysis, scale, axis=None))
 
 
 def _save_checkpoint(
-    path: Path, next_cycle: int, state: np.ndarray, n_background: int, acc: _Accumulators
+    path: Path, next_cycle: int, state: np.ndarray, n_background: int, acc: EnsembleScoreSums
 ) -> None:
     """Write the cycling state atomically (numpy .npz)."""
     arrays = {f"acc_{k}": v for k, v in acc.state().items()}
@@ -497,7 +368,7 @@ def _save_checkpoint(
 
 
 def _load_checkpoint(
-    path: Path, acc: _Accumulators, state_shape: tuple[int, ...]
+    path: Path, acc: EnsembleScoreSums, state_shape: tuple[int, ...]
 ) -> tuple[int, np.ndarray, int]:
     """(next cycle, model state, n_background) from `path`; fills `acc` with its sums."""
     with np.load(path) as data:

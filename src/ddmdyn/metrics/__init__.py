@@ -1,20 +1,17 @@
-"""Scores of generated states (``generation``) and of forecasts and ensembles (``forecast``).
+"""Scores of generated states (``generation``), of forecasts and ensembles (``forecast``) and
+their running sums over DA cycles and roll-out batches (``accumulators``).
 
 Pure functions of NumPy arrays, accumulating in float64; see the submodules for details.
 """
 
+from ddmdyn.metrics.accumulators import EnsembleScoreSums, MeanAccumulator
 from ddmdyn.metrics.forecast import (
-    MeanAccumulator,
-    crps_ensemble,
-    crps_gaussian,
-    ensemble_spread,
-    ensemble_variance,
-    mae_per_lead,
-    mse_per_lead,
+    ensemble_crps,
+    ensemble_moments,
+    member_sum,
     nrmse_from_mse,
     rank_histogram,
-    rmse,
-    spread_skill_ratio,
+    truth_rank,
 )
 from ddmdyn.metrics.generation import (
     GaussianStatsAccumulator,
@@ -34,13 +31,12 @@ from ddmdyn.metrics.generation import (
 )
 
 __all__ = [
+    "EnsembleScoreSums",
     "GaussianStatsAccumulator",
     "MeanAccumulator",
     "build_tree",
-    "crps_ensemble",
-    "crps_gaussian",
-    "ensemble_spread",
-    "ensemble_variance",
+    "ensemble_crps",
+    "ensemble_moments",
     "extreme_quantiles",
     "extreme_value_ratio",
     "extreme_value_ratio_from_quantiles",
@@ -50,13 +46,11 @@ __all__ = [
     "hellinger",
     "hellinger_from_counts",
     "histogram3d",
-    "mae_per_lead",
     "mean_nn_sq_dist",
-    "mse_per_lead",
+    "member_sum",
     "nearest_neighbour_sq_dist",
     "noise_floor_subsets",
     "nrmse_from_mse",
     "rank_histogram",
-    "rmse",
-    "spread_skill_ratio",
+    "truth_rank",
 ]

@@ -16,6 +16,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from ddmdyn.metrics.accumulators import MeanAccumulator
 from ddmdyn.metrics.generation import HIST_BINS, HIST_HI, HIST_LO, hellinger_from_counts
 from ddmdyn.surrogate.pairs import RolloutStarts, rollout_starts
 
@@ -125,20 +126,18 @@ def rollout_scores(
     step_fn = _as_step_fn(model, increment)
     offsets = torch.arange(n_leads + 1, device=device) * dt
     first = n_leads // 2 + 1
-    sse = torch.zeros(n_leads + 1, dtype=torch.float64, device=device)
-    sae = torch.zeros(n_leads + 1, dtype=torch.float64, device=device)
+    mse, mae = MeanAccumulator(), MeanAccumulator()  # per lead, over starts and components
     counts_pred = counts_true = None
     for lo in range(0, len(starts), batch_size):
         chunk = starts[lo : lo + batch_size]
         truth = traj[chunk.traj[:, None], chunk.time[:, None] + offsets]  # (b, L+1, 3)
         pred = rollout(step_fn, truth[:, 0].contiguous(), n_leads)
         err = (pred - truth).to(torch.float64)
-        sse += err.square().sum(dim=(0, 2))
-        sae += err.abs().sum(dim=(0, 2))
+        mse.add(err.square().sum(dim=(0, 2)), 3 * len(chunk))
+        mae.add(err.abs().sum(dim=(0, 2)), 3 * len(chunk))
         if first <= n_leads:
             counts_pred = histogram_counts(pred[:, first:], counts_pred)
             counts_true = histogram_counts(truth[:, first:], counts_true)
-    denom = 3.0 * len(starts)
     hell = float("nan")
     if counts_pred is not None and counts_true is not None:
         cp, ct = counts_pred.cpu().numpy(), counts_true.cpu().numpy()
@@ -146,8 +145,8 @@ def rollout_scores(
             hell = hellinger_from_counts(cp, ct)
     return {
         "lead": np.arange(n_leads + 1),
-        "mse": (sse / denom).cpu().numpy(),
-        "mae": (sae / denom).cpu().numpy(),
+        "mse": mse.mean,
+        "mae": mae.mean,
         "hellinger": hell,
         "n_samples": len(starts),
         "hist_leads": (first, n_leads),
