@@ -1,4 +1,7 @@
-"""Lorenz 63 trajectory splits as CF-annotated xarray datasets, and reading them back (spec 1)."""
+"""Lorenz 63 trajectory splits as CF-annotated xarray datasets, and reading them back.
+
+The data set of docs/decisions.md, E1.
+"""
 
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ def simulate_split(
     beta: float = dynamics.BETA,
     time_chunk: int = 100_000,
 ) -> xr.Dataset:
-    """Simulate one split of Lorenz 63 trajectories (spec 1.2).
+    """Simulate one split of Lorenz 63 trajectories (docs/decisions.md, E1).
 
     Initial states ~ N(0, initial_std^2 I) from a generator seeded with `seed`; `n_burn_in` RK4
     steps are discarded, then the post-burn-in state and `n_steps` further states are stored.

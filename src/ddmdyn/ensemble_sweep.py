@@ -1,4 +1,6 @@
-"""Diffusion-time ensembles around test states and their statistics (spec 5.1, issue 5.2).
+"""Diffusion-time ensembles around test states and their statistics (issue 5.2).
+
+The ensembles of docs/decisions.md, E18.
 
 Spread, Gaussianity (skewness, excess kurtosis, Mardia's multivariate kurtosis) and distance of
 the members to the attractor, as functions of the diffusion step S.
@@ -83,7 +85,10 @@ def mardia_excess_kurtosis(ens: np.ndarray) -> np.ndarray:
 def sweep_statistics(
     ens_phys: np.ndarray, centres_phys: np.ndarray, steps: Sequence[int], reference_norm: np.ndarray
 ) -> xr.Dataset:
-    """Statistics of diffusion ensembles (n_states, n_steps, M, 3) as a dataset (spec contract)."""
+    """Statistics of diffusion ensembles (n_states, n_steps, M, 3) as a dataset.
+
+    Variables as listed in docs/data_contracts.md.
+    """
     ens_norm = dynamics.normalise(ens_phys)
     spread = np.sqrt(ens_norm.var(axis=2, ddof=1).mean(axis=0))  # (S, 3)
     skew = stats.skew(ens_phys, axis=2).mean(axis=0)

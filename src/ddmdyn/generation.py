@@ -1,4 +1,7 @@
-"""Unconditional generation with a trained diffusion model, and its scores (spec 3)."""
+"""Unconditional generation with a trained diffusion model, and its scores.
+
+Samplers and scores as in docs/decisions.md, E10-E11 and D12.
+"""
 
 from __future__ import annotations
 
@@ -70,7 +73,9 @@ def score_generated(
     feature_fn: Callable[[np.ndarray], np.ndarray] | None,
     seed: int,
 ) -> xr.Dataset:
-    """Every score of spec 3.3 with its noise floor, as a dataset of scalars (normalised space).
+    """Every generation score with its noise floor, as a dataset of scalars (normalised space).
+
+    Scores of docs/decisions.md, E11; noise floors of D12.
 
     `<score>` compares the generated set with the full reference (the paper's score),
     `<score>_floor` two disjoint reference subsets of the generated set's size, and

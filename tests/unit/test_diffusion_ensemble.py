@@ -1,4 +1,4 @@
-"""Partial-diffusion ensembles (spec 5.1, decision 11.3)."""
+"""Partial-diffusion ensembles (docs/decisions.md, E18, D3)."""
 
 import math
 

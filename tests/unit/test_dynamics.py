@@ -64,7 +64,8 @@ def test_normalise_round_trip_numpy_and_torch():
 
 
 def test_long_run_statistics_match_normalisation_constants():
-    # 16 trajectories x 10,000 model time units: the climatology of spec 1.3 to within 1 %.
+    # 16 trajectories x 10,000 model time units: the climatology of docs/decisions.md E2
+    # to within 1 %.
     traj = dynamics.integrate_trajectories(
         dynamics.initial_states(16, seed=11), n_steps=1_000_000, n_burn_in=10_000
     )

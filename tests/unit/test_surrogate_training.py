@@ -1,4 +1,4 @@
-"""Surrogate pairs (spec 1.5, decision 11.8), Adam training and the ridge fit (spec 4.1, 4.3)."""
+"""Surrogate pairs, Adam training and the ridge fit (docs/decisions.md, E3, D8, E12, D9)."""
 
 from __future__ import annotations
 

@@ -1,11 +1,14 @@
-"""Ensemble sources for EnOI: ensembles generated around deterministic backgrounds (spec 5.2).
+"""Ensemble sources for EnOI: ensembles generated around deterministic backgrounds.
+
+The sources of docs/decisions.md, E19.
 
 A source is called as ``source(x_b, cycle, truth_index) -> ensemble`` with
 x_b (B, 3) physical backgrounds, `cycle` the global cycle counter (burn-in included) and
 `truth_index` (B,) integer ids of the truths in the batch; it returns (B, N, 3) physical members.
 
-Random numbers (decision 11.2): one Philox stream per cycle, key (seed, STATIC_ENSEMBLE, cycle);
-from it a block of standard normals (max(truth_index) + 1, N, 3) is drawn and truth j takes block j.
+Random numbers (docs/decisions.md, D2): one Philox stream per cycle, key (seed, STATIC_ENSEMBLE,
+cycle); from it a block of standard normals (max(truth_index) + 1, N, 3) is drawn and truth j
+takes block j.
 So a truth's ensemble depends only on (seed, cycle, truth id, member) and not on the batch it is
 run in, and every method built with the same seed sees the same numbers (common random numbers).
 The cost per cycle grows with the largest truth id (fine for the 16 truths of the paper).
@@ -62,7 +65,7 @@ def cycle_normals(
 
 
 class GaussianCovarianceSource:
-    """Fresh Gaussian ensembles N(x_b, infl^2 C) each cycle (spec 5.2 CovSampler).
+    """Fresh Gaussian ensembles N(x_b, infl^2 C) each cycle (docs/decisions.md, E19).
 
     Per truth and cycle, N standard-normal draws are coloured with chol(C), centred (sample mean
     exactly 0), multiplied by the perturbation (std) inflation `inflation` and added to x_b.
@@ -96,7 +99,9 @@ class GaussianCovarianceSource:
 
 
 class SigmaPointSource:
-    """Deterministic 2n sigma points +-rows of infl * chol(2.5 C)^T around x_b (spec 5.2, 3D-Var).
+    """3D-Var: deterministic 2n sigma points +-rows of infl * chol(2.5 C)^T around x_b.
+
+    As in docs/decisions.md, E19.
 
     With 6 members in 3 dimensions the sample mean is exactly x_b and the (N - 1 = 5)-normalised
     sample covariance is exactly inflation^2 C, so EnOI with this source is the static-B optimal
@@ -122,7 +127,8 @@ class CallableSource:
     """Wraps ``fn(x_b (B, 3), cycle) -> (B, N, 3)`` (physical units) as an ensemble source.
 
     Used for the diffusion-model ensembles. With ``pass_truth_index=True`` the function is called
-    as ``fn(x_b, cycle, truth_index)`` so it can key its random streams by truth (decision 11.2).
+    as ``fn(x_b, cycle, truth_index)`` so it can key its random streams by truth
+    (docs/decisions.md, D2).
     """
 
     def __init__(

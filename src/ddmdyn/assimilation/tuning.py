@@ -1,4 +1,4 @@
-"""Selecting a method's parameter from grid-search runs (decision 11.5; issue 14 item 3).
+"""Selecting a method's parameter from grid-search runs (docs/decisions.md, D5; issue 14 item 3).
 
 Score of a grid value, compared lexicographically: first the number of tuning truths on which
 the filter diverged (analysis nRMSE above a threshold, or not finite), then the pooled analysis

@@ -1,4 +1,6 @@
-"""Ensembles around given states by partial diffusion and reverse sampling (spec 5.1, 11.3).
+"""Ensembles around given states by partial diffusion and reverse sampling.
+
+The sampler of docs/decisions.md, E18 and D3.
 
 For a state x (normalised), a diffusion depth S (coarse step out of K) and member m:
     t* = round(S T / K);  z = sqrt(ab_t*) x + sigma_t* eps;  member = reverse chain from S to 1.

@@ -1,4 +1,4 @@
-"""Ancestral DDPM and DDIM samplers on a coarse grid of K steps (spec 3.1).
+"""Ancestral DDPM and DDIM samplers on a coarse grid of K steps (docs/decisions.md, E10).
 
 Coarse step k in {K, ..., 1} maps to fine steps t = round(k m), s = round((k-1) m), m = T/K
 (Python/torch round-half-to-even). One reverse step uses (x0_hat, eps_hat) = denoiser(z, t):

@@ -1,4 +1,4 @@
-"""Training loop of the diffusion model (spec 2.4; decisions 11.1, 11.2).
+"""Training loop of the diffusion model (docs/decisions.md, E8, D1, D2).
 
 - Adam (lr 3e-4, default betas), no schedule, no clipping; per batch t ~ U{1..T}, eps ~ N(0, I).
 - Each epoch visits the training states in a fresh random order; the last batch of an epoch is

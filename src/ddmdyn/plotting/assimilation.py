@@ -1,4 +1,4 @@
-"""Figures of DDM ensembles and data assimilation (spec 5)."""
+"""Figures of DDM ensembles and data assimilation (docs/decisions.md, E18-E21)."""
 
 from __future__ import annotations
 

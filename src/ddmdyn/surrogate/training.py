@@ -1,4 +1,4 @@
-"""Surrogate model, gradient training and the one-pass ridge fit (spec 4.1, 4.3).
+"""Surrogate model, gradient training and the one-pass ridge fit (docs/decisions.md, E12, D9).
 
 A surrogate predicts the normalised increment g(x) with x_{t+dt} ~= x_t + g(x_t). Training
 options, as in the paper:
