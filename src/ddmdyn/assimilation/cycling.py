@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -171,15 +171,34 @@ class CycledDAResult:
         return asdict(self)
 
 
-def _finalise(acc: EnsembleScoreSums, **meta: Any) -> CycledDAResult:
-    scale = meta["scale"]
+def _finalise(
+    acc: EnsembleScoreSums,
+    state: np.ndarray,
+    n_background: int,
+    scale: np.ndarray,
+    obs_every: int,
+    n_burn_in: int,
+    n_cycles: int,
+    n_used: int,
+) -> CycledDAResult:
+    """The result of a run from its running sums and final state (see `run_cycled_da`)."""
+    scale = np.asarray(scale, dtype=np.float64)
     n_truth = acc.bg_se.shape[0]
     means = acc.time_means()
     crps_var = means.pop("crps_var")
     rank_hist = acc.rank_hist
     if rank_hist is None:
-        rank_hist = np.zeros((n_truth, 3, meta["n_background"] + 1), dtype=np.int64)
+        rank_hist = np.zeros((n_truth, 3, n_background + 1), dtype=np.int64)
     return CycledDAResult(
+        obs_every=int(obs_every),
+        n_burn_in=int(n_burn_in),
+        n_cycles_requested=int(n_cycles),
+        n_cycles=n_used,
+        capped=n_used < n_cycles,
+        n_state=state.shape[1],
+        n_background=n_background,
+        scale=scale,
+        final_state=state,
         ana_rmse=nrmse_from_mse(means["ana_mse"], scale),
         ana_spread=nrmse_from_mse(means["ana_var"], scale),
         bg_rmse=nrmse_from_mse(means["bg_mse"], scale),
@@ -190,7 +209,6 @@ def _finalise(acc: EnsembleScoreSums, **meta: Any) -> CycledDAResult:
         rank_hist=rank_hist,
         crps_bg_var=crps_var,
         **means,
-        **meta,
     )
 
 
@@ -246,8 +264,32 @@ def run_cycled_da(
         `CycledDAResult`.
     """
     truth = np.asarray(truth)
-    n_truth, n_steps = truth.shape[:2]
     state = np.array(initial_state, dtype=np.float64)
+    n_used = _scored_cycles(method, truth, observations, state, obs_every, n_burn_in, n_cycles)
+    cycle = _cycle_function(method, truth, observations, model_step, truth_index, n_burn_in)
+    if handle_signals and checkpoint_path is None:
+        raise ValueError("handle_signals needs a checkpoint_path to save the state to")
+    acc = EnsembleScoreSums(truth.shape[0], int(obs_every) + 1)
+    path = Path(checkpoint_path) if checkpoint_path is not None else None
+    ckpt = _Checkpoints(path, checkpoint_every_s, handle_signals)
+    log = log or (lambda line: None)
+    k_start, state, n_background = _resume(path, acc, state, log)
+    cycles = range(k_start, n_burn_in + n_used)
+    state, n_background = _run_cycles(cycle, acc, state, n_background, cycles, scale, ckpt, log)
+    return _finalise(acc, state, n_background, scale, obs_every, n_burn_in, n_cycles, n_used)
+
+
+def _scored_cycles(
+    method: Callable[..., AnalysisStep] | None,
+    truth: np.ndarray,
+    observations: Observations,
+    state: np.ndarray,
+    obs_every: int,
+    n_burn_in: int,
+    n_cycles: int,
+) -> int:
+    """Check the inputs of `run_cycled_da`; the number of scored cycles that fit the truth."""
+    n_truth, n_steps = truth.shape[:2]
     if state.ndim != 3 or state.shape[0] != n_truth or state.shape[2] != truth.shape[2]:
         raise ValueError(f"initial_state must be (B, n_state, 3), got {state.shape}")
     if method is not None and state.shape[1] != getattr(method, "n_state", state.shape[1]):
@@ -264,53 +306,88 @@ def run_cycled_da(
             f"the burn-in alone ({n_burn_in} cycles of {obs_every} steps) exceeds the truth "
             f"({n_steps} states)"
         )
-    n_used = min(int(n_cycles), n_max)
-    step_fn = model_step if model_step is not None else partial(rk4_step, dt=DT)
-    idx = np.arange(n_truth) if truth_index is None else np.asarray(truth_index, dtype=np.int64)
-    get_obs = _obs_getter(observations)
+    return min(int(n_cycles), n_max)
 
-    if handle_signals and checkpoint_path is None:
-        raise ValueError("handle_signals needs a checkpoint_path to save the state to")
-    L = int(obs_every)
-    acc = EnsembleScoreSums(n_truth, L + 1)
-    n_background, k_start = 0, 0
-    path = Path(checkpoint_path) if checkpoint_path is not None else None
-    if path is not None and path.exists():
-        k_start, state, n_background = _load_checkpoint(path, acc, state.shape)
-    log = log or (lambda line: None)
+
+def _resume(
+    path: Path | None, acc: EnsembleScoreSums, state: np.ndarray, log: Callable[[str], None]
+) -> tuple[int, np.ndarray, int]:
+    """(first cycle, model state, n_background): from the checkpoint at `path` if there is one
+    (filling `acc` with its sums), else (0, `state`, 0)."""
+    if path is None or not path.exists():
+        return 0, state, 0
+    k_start, state, n_background = _load_checkpoint(path, acc, state.shape)
     if k_start:
         log(f"resumed from {path} at cycle {k_start}")
-    n_total = n_burn_in + n_used
-    meter = ProgressLog(n_total, log, unit="cycle", start=k_start, bar=False)
+    return k_start, state, n_background
+
+
+class _Checkpoints(NamedTuple):
+    """Where and when a run saves its state: every `every_s` seconds and, with
+    `handle_signals`, on SIGTERM/SIGUSR1 (no saving if `path` is None)."""
+
+    path: Path | None
+    every_s: float
+    handle_signals: bool
+
+
+def _run_cycles(
+    cycle: Callable[..., tuple[np.ndarray, int | None]],
+    acc: EnsembleScoreSums,
+    state: np.ndarray,
+    n_background: int,
+    cycles: range,
+    scale: np.ndarray,
+    ckpt: _Checkpoints,
+    log: Callable[[str], None],
+) -> tuple[np.ndarray, int]:
+    """Run `cycle` for every cycle k in `cycles` with progress lines and checkpoints.
+
+    The checkpoint is written every `ckpt.every_s` seconds (not after the last cycle) and, with
+    `ckpt.handle_signals`, after the cycle in which SIGTERM/SIGUSR1 arrived, which then raises
+    `JobInterrupted`. Returns the final model state and background ensemble size.
+    """
+    n_total = cycles.stop
+    meter = ProgressLog(n_total, log, unit="cycle", start=cycles.start, bar=False)
     last_save = time.monotonic()
-    window = np.empty((L + 1, *state.shape))
-    with SignalCatcher(handle_signals) as signals:
-        for k in range(k_start, n_total):
-            state, n_members = _cycle(
-                k, state, window, truth, acc, method, get_obs, step_fn, idx, n_burn_in
-            )
+    window = np.empty((acc.se_lead.shape[0], *state.shape))  # leads 0..obs_every
+    path = ckpt.path
+    with SignalCatcher(ckpt.handle_signals) as signals:
+        for k in cycles:
+            state, n_members = cycle(k, state, window, acc=acc)
             n_background = n_members if n_members is not None else n_background
             done = k + 1
             if meter.due(done):
                 meter.update(done, analysis_nrmse=_running_nrmse(acc, scale))
-            due = time.monotonic() - last_save >= checkpoint_every_s and done < n_total
+            due = time.monotonic() - last_save >= ckpt.every_s and done < n_total
             if path is not None and (due or signals.received is not None):
                 _save_checkpoint(path, done, state, n_background, acc)
                 last_save = time.monotonic()
             if signals.received is not None:
                 raise JobInterrupted(done, signals.received, path, "assimilation", "cycle")
+    return state, n_background
 
-    return _finalise(
-        acc,
-        obs_every=L,
-        n_burn_in=int(n_burn_in),
-        n_cycles_requested=int(n_cycles),
-        n_cycles=n_used,
-        capped=n_used < n_cycles,
-        n_state=state.shape[1],
-        n_background=n_background,
-        scale=np.asarray(scale, dtype=np.float64),
-        final_state=state,
+
+def _cycle_function(
+    method: Callable[..., AnalysisStep] | None,
+    truth: np.ndarray,
+    observations: Observations,
+    model_step: ModelStep | None,
+    truth_index: np.ndarray | None,
+    n_burn_in: int,
+) -> Callable[..., tuple[np.ndarray, int | None]]:
+    """`_cycle` with everything but the cycle, state, window and sums bound."""
+    step_fn = model_step if model_step is not None else partial(rk4_step, dt=DT)
+    n_truth = truth.shape[0]
+    idx = np.arange(n_truth) if truth_index is None else np.asarray(truth_index, dtype=np.int64)
+    return partial(
+        _cycle,
+        truth=truth,
+        method=method,
+        get_obs=_obs_getter(observations),
+        step_fn=step_fn,
+        idx=idx,
+        n_burn_in=n_burn_in,
     )
 
 
@@ -318,6 +395,7 @@ def _cycle(
     k: int,
     state: np.ndarray,
     window: np.ndarray,
+    *,
     truth: np.ndarray,
     acc: EnsembleScoreSums,
     method: Callable[..., AnalysisStep] | None,
