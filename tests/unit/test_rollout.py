@@ -1,4 +1,4 @@
-"""Autoregressive roll-outs and their scores (spec 4.6)."""
+"""Autoregressive roll-outs and their scores (docs/decisions.md, E17)."""
 
 from __future__ import annotations
 

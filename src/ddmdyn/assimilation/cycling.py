@@ -1,4 +1,4 @@
-"""Cycled data-assimilation experiments over many truths at once (spec 5.3, decisions 11.2, 11.4).
+"""Cycled data-assimilation experiments over many truths at once (docs/decisions.md, E20, D2, D4).
 
 All B truths (and all members) are advanced together; the only Python loops are over cycles and
 over the model steps inside a window. Statistics are streamed into float64 running sums, so the
@@ -45,7 +45,7 @@ Observations = np.ndarray | Callable[[int], np.ndarray] | None
 
 
 # ----------------------------------------------------------------------------------------------
-# Shared inputs: observations and initial conditions (decision 11.2)
+# Shared inputs: observations and initial conditions (docs/decisions.md, D2)
 
 
 def make_observations(
@@ -75,7 +75,9 @@ def make_observations(
 
 
 def draw_initial_states(truth: np.ndarray, n_state: int, seed: int) -> np.ndarray:
-    """Initial states drawn uniformly without replacement from all pooled truth states (spec 5.3).
+    """Initial states drawn uniformly without replacement from all pooled truth states.
+
+    As in docs/decisions.md, E20.
 
     Draws are sequential (uniform integers, repeats rejected) and assigned member-major: draw i
     goes to member i // B of truth i % B. Hence member 0 is the same for every n_state, so a
@@ -108,7 +110,10 @@ def draw_initial_states(truth: np.ndarray, n_state: int, seed: int) -> np.ndarra
 
 
 def max_scored_cycles(n_steps: int, obs_every: int, n_burn_in: int) -> int:
-    """Largest number of scored cycles with obs_every * (n_burn_in + n) <= n_steps - 1 (11.4)."""
+    """Largest number of scored cycles n with obs_every * (n_burn_in + n) <= n_steps - 1.
+
+    The horizon cap of docs/decisions.md, D4.
+    """
     return (n_steps - 1) // obs_every - n_burn_in
 
 
@@ -120,15 +125,15 @@ def max_scored_cycles(n_steps: int, obs_every: int, n_burn_in: int) -> int:
 class CycledDAResult:
     """Time-mean scores of a cycled DA run, per truth (leading axis B).
 
-    Normalised scores follow spec 5.3: nRMSE = sqrt(mean_k MSE_k / scale_k^2) with MSE_k the
-    time mean over scored cycles of variable k; spreads likewise from the mean (N-1)-normalised
+    Normalised scores (docs/decisions.md, E20): nRMSE = sqrt(mean_k MSE_k / scale_k^2) with MSE_k
+    the time mean over scored cycles of variable k; spreads likewise from the mean (N-1)-normalised
     ensemble variance. CRPS is averaged over cycles and of CRPS_k / scale_k over variables.
     Physical-unit time means are kept so that scores can be re-aggregated over truths.
     Scores are NaN when no cycle was scored; background/analysis scores are NaN in a free run.
 
     Attributes:
         obs_every, n_burn_in: cycling set-up; n_cycles_requested / n_cycles: scored cycles
-            asked for / used (capped to fit the truth, decision 11.4); capped: whether capped.
+            asked for / used (capped to fit the truth: docs/decisions.md, D4); capped: if capped.
         n_state: members propagated; n_background: members of the background ensemble.
         scale: (3,) normalisation scale.
         ana_rmse, ana_spread, bg_rmse, bg_spread, crps_bg: (B,) normalised.
@@ -232,7 +237,9 @@ def run_cycled_da(
     handle_signals: bool = False,
     log: Callable[[str], None] | None = None,
 ) -> CycledDAResult:
-    """Cycle a DA method over all B truths at once and return time-mean scores (spec 5.3).
+    """Cycle a DA method over all B truths at once and return time-mean scores.
+
+    The experiment of docs/decisions.md, E20.
 
     Args:
         method: an `EnOI`/`ETKF`-like object, ``method(forecast (B, n, 3), obs (B, 3), cycle,
@@ -244,10 +251,11 @@ def run_cycled_da(
         obs_every: model steps per window (observation interval).
         n_burn_in: cycles assimilated before scoring starts.
         n_cycles: scored cycles requested; capped so that obs_every * (n_burn_in + n_cycles)
-            <= T - 1 (decision 11.4). 0 gives a run of the burn-in only.
+            <= T - 1 (docs/decisions.md, D4). 0 gives a run of the burn-in only.
         initial_state: (B, n_state, 3) physical (see `draw_initial_states`); n_state must equal
             ``method.n_state``.
-        scale: (3,) normalisation scale of the nRMSE (default spec 1.3 NORM_SCALE).
+        scale: (3,) normalisation scale of the nRMSE (default NORM_SCALE, docs/decisions.md
+            E2).
         model_step: one model step ``x (M, 3) -> x (M, 3)``, applied to all states of all truths
             stacked as M = B * n_state rows; default RK4 Lorenz 63, dt 0.01.
         truth_index: (B,) global ids of the truths, passed to the method's random streams

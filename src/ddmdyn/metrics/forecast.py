@@ -1,4 +1,6 @@
-"""Scores of forecasts and ensembles: nRMSE, ensemble moments, rank of the truth, CRPS (spec 5.3).
+"""Scores of forecasts and ensembles: nRMSE, ensemble moments, rank of the truth, CRPS.
+
+The nRMSE is that of docs/decisions.md, E20.
 
 Ensembles are (..., N, k): N members on the second-last axis, k variables on the last; the truth
 or observation is (..., k). "Normalised" scores divide variable k by ``scale[k]``:

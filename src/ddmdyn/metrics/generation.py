@@ -1,4 +1,6 @@
-"""Scores of unconditionally generated states against a reference set (spec 3.3, 11.11, 11.12).
+"""Scores of unconditionally generated states against a reference set.
+
+The scores of docs/decisions.md, E11, with D11 (exact KD-tree) and D12 (noise floors).
 
 Every function works on NumPy arrays of states in *normalised* space, shape (N, 3), and
 accumulates in float64. Large sets (16 M reference states) are processed in chunks, so no
@@ -358,7 +360,9 @@ def extreme_value_ratio_from_quantiles(
 
 
 def extreme_value_ratio(generated: np.ndarray, reference: np.ndarray, q: float = 0.01) -> float:
-    """Extreme-value ratio of generated (N, 3) against reference (M, 3) (spec 3.3, item 5).
+    """Extreme-value ratio of generated (N, 3) against reference (M, 3).
+
+    Item 4 of docs/decisions.md, E11.
 
     Per-dimension ``q`` and ``1 - q`` quantiles of the reference; returns the fraction of all
     generated values (pooled over the 3 dims) at or below the low quantile plus the fraction at

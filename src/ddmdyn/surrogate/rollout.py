@@ -1,4 +1,4 @@
-"""Autoregressive surrogate roll-outs and their scores (spec 4.6).
+"""Autoregressive surrogate roll-outs and their scores (docs/decisions.md, E17).
 
 x_{k+1} = x_k + g(x_k) from the true initial states, batched over all starts at once (in chunks
 of ``batch_size``). Scores per lead time 0..n_leads: MSE and MAE averaged over samples and the
