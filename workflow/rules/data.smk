@@ -1,4 +1,5 @@
-# Data stage (spec 1): Lorenz 63 trajectories for the train / validation / test splits.
+# Data stage (docs/decisions.md, E1): Lorenz 63 trajectories for the train / validation / test
+# splits.
 
 
 rule simulate_trajectories:
