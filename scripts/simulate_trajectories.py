@@ -20,7 +20,7 @@ if not (
 ):
     raise ValueError(
         f"{smk.input.normalisation}: normalisation constants differ from ddmdyn.dynamics "
-        "(spec 1.3); the models would be trained in another space"
+        "(docs/decisions.md, E2); the models would be trained in another space"
     )
 
 log.info("simulating split %s: %s", p["split"], p)
