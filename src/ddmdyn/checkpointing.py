@@ -9,6 +9,9 @@ that of an uninterrupted run bit for bit (on CPU). This module holds the pieces 
   hash of its parameters and inputs); one written for other parameters is discarded, never mixed.
 - `SignalCatcher`: records SIGTERM / SIGUSR1 while a loop runs, so the loop can checkpoint at the
   end of the current unit of work and raise `JobInterrupted`.
+- `run_steps`, `load_checkpoint`, `save_checkpoint`: the skeleton of a resumable training loop
+  (diffusion and surrogate training): steps from the resumed one to the last, a checkpoint when
+  the training says one is due and after the step in which a signal arrived.
 """
 
 from __future__ import annotations
@@ -16,11 +19,21 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from .io import atomic_write_text
+from .io import atomic_write_text, save_torch
 
-__all__ = ["JobInterrupted", "SignalCatcher", "claim_checkpoint", "release_checkpoint"]
+__all__ = [
+    "JobInterrupted",
+    "SignalCatcher",
+    "claim_checkpoint",
+    "load_checkpoint",
+    "release_checkpoint",
+    "run_steps",
+    "save_checkpoint",
+]
 
 
 class JobInterrupted(RuntimeError):
@@ -94,3 +107,49 @@ def release_checkpoint(checkpoint_path: str | os.PathLike) -> None:
     path = Path(checkpoint_path)
     for p in (path, path.with_name(path.name + ".key")):
         p.unlink(missing_ok=True)
+
+
+def load_checkpoint(
+    checkpoint_path: str | os.PathLike | None, map_location: Any = "cpu"
+) -> dict[str, Any] | None:
+    """The training state saved at `checkpoint_path` (`torch.load`, weights only), or None when
+    there is no path or no file yet (a fresh run)."""
+    if checkpoint_path is None or not Path(checkpoint_path).exists():
+        return None
+    import torch
+
+    return torch.load(checkpoint_path, map_location=map_location, weights_only=True)
+
+
+def save_checkpoint(state: dict[str, Any], checkpoint_path: str | os.PathLike) -> None:
+    """Write a training state atomically (no checksum sidecar: no other job reads it)."""
+    save_torch(state, checkpoint_path, checksum=False)
+
+
+def run_steps(
+    start: int,
+    n_steps: int,
+    train_step: Callable[[int], None],
+    after_step: Callable[[int], bool],
+    save: Callable[[int], None],
+    checkpoint_path: str | os.PathLike | None,
+    handle_signals: bool,
+) -> None:
+    """The loop of a resumable training: steps `start` .. `n_steps` - 1, checkpointed.
+
+    Each step k calls `train_step(k)` (the optimiser step; k steps are done before it), then
+    `after_step(k + 1)` (validation, history, progress lines), which says whether a checkpoint
+    is due; if so, `save(k + 1)` writes it. With `handle_signals`, a SIGTERM/SIGUSR1 received
+    during a step makes the loop save after that step (again, if it just saved) and raise
+    `JobInterrupted`; the retry resumes from that checkpoint, so its result equals an
+    uninterrupted run's.
+    """
+    with SignalCatcher(handle_signals) as signals:
+        for k in range(start, n_steps):
+            train_step(k)
+            done = k + 1
+            if after_step(done):
+                save(done)
+            if signals.received is not None:
+                save(done)
+                raise JobInterrupted(done, signals.received, checkpoint_path)

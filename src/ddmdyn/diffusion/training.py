@@ -33,8 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..checkpointing import JobInterrupted, SignalCatcher
-from ..io import save_torch
+from ..checkpointing import JobInterrupted, load_checkpoint, run_steps, save_checkpoint
 from ..progress import ProgressLog
 from .heads import make_head
 from .model import DiffusionModel
@@ -182,6 +181,174 @@ def _validate(model, ema_net, val_data, cfg, gen_val, device) -> float:
     return total / n_use
 
 
+def _check_resumable(cfg: DiffusionTrainConfig, saved: dict, path: Path) -> None:
+    """Raise ValueError unless the checkpoint's config differs from `cfg` only in the fields
+    that may change between runs (`_RESUMABLE_CHANGES`)."""
+    old = DiffusionTrainConfig.from_dict(saved)
+    diff = [
+        f.name
+        for f in fields(cfg)
+        if f.name not in _RESUMABLE_CHANGES and getattr(cfg, f.name) != getattr(old, f.name)
+    ]
+    if diff:
+        raise ValueError(f"checkpoint {path} was written with a different config ({diff})")
+
+
+class _DiffusionTraining:
+    """The state of one diffusion training run and its steps, for `checkpointing.run_steps`.
+
+    Holds the model, its EMA copy, the optimiser, the random streams, the history and the
+    losses not yet checked on the host; `checkpoint` / `restore` move all of it to and from a
+    checkpoint.
+    """
+
+    def __init__(
+        self,
+        cfg: DiffusionTrainConfig,
+        train_data: torch.Tensor,
+        val_data: torch.Tensor,
+        device: torch.device,
+        path: Path,
+        log: Callable[[str], None],
+    ) -> None:
+        self.cfg, self.device, self.path, self.log = cfg, device, path, log
+        self.train_data, self.val_data = train_data, val_data
+        n_dim = train_data.shape[1]
+        with torch.random.fork_rng(devices=[]):  # seeded initialisation, caller's RNG untouched
+            torch.manual_seed(_derived_seed(cfg.seed, _STREAM_INIT))
+            self.model = build_model(cfg, n_dim=n_dim).to(device)
+        self.net = self.model.network
+        self.opt = _make_adam(self.net, cfg.learning_rate)
+        self.ema_net = copy.deepcopy(self.net).requires_grad_(False)
+        self.gen_train = torch.Generator().manual_seed(_derived_seed(cfg.seed, _STREAM_TRAIN))
+        self.gen_val = torch.Generator().manual_seed(_derived_seed(cfg.seed, _STREAM_VAL))
+        self.history: dict[str, list] = {
+            "step": [],
+            "train_loss": [],
+            "val_loss": [],
+            "wall_time": [],
+        }
+        self.step, self.elapsed_before = 0, 0.0
+        self.batches_per_epoch = math.ceil(train_data.shape[0] / cfg.batch_size)
+        self.meter: ProgressLog | None = None
+        self._pending: list[tuple[int, torch.Tensor]] = []  # (step, loss) not yet on the host
+        self._perm_epoch, self._perm = -1, None
+        self._params = list(self.net.parameters())
+        self._ema_params = list(self.ema_net.parameters())
+        self._t_start = time.perf_counter()
+
+    def elapsed(self) -> float:
+        """Seconds of training, summed over resumptions."""
+        return self.elapsed_before + time.perf_counter() - self._t_start
+
+    def restore(self, ckpt: dict) -> None:
+        """Continue from a checkpoint written by `checkpoint` (its config checked first)."""
+        _check_resumable(self.cfg, ckpt["config"], self.path)
+        self.net.load_state_dict(ckpt["raw_state"])
+        self.ema_net.load_state_dict(ckpt["ema_state"])
+        self.opt.load_state_dict(ckpt["optimizer"])
+        self.gen_train.set_state(ckpt["gen_train"])
+        self.gen_val.set_state(ckpt["gen_val"])
+        self.history = {k: list(v) for k, v in ckpt["history"].items()}
+        self.step = int(ckpt["step"])
+        self.elapsed_before = float(ckpt["elapsed"])
+        self.log(f"resumed from {self.path} at step {self.step}")
+        self._t_start = time.perf_counter()
+
+    def checkpoint(self) -> dict:
+        """Everything a resumed run needs to continue bit for bit."""
+        self.flush()
+        return {
+            "step": self.step,
+            "raw_state": _clone_state(self.net.state_dict()),
+            "ema_state": _clone_state(self.ema_net.state_dict()),
+            "optimizer": self.opt.state_dict(),
+            "gen_train": self.gen_train.get_state(),
+            "gen_val": self.gen_val.get_state(),
+            "history": self.history,
+            "elapsed": self.elapsed(),
+            "config": self.cfg.to_dict(),
+        }
+
+    def save(self, step: int) -> None:
+        """Write the checkpoint after `step` (= `self.step`) steps."""
+        save_checkpoint(self.checkpoint(), self.path)
+
+    def _batch_indices(self, k: int) -> torch.Tensor:
+        """Indices of batch k: the epoch's seeded permutation, cut into batches (last smaller)."""
+        epoch, b = divmod(k, self.batches_per_epoch)
+        if epoch != self._perm_epoch:
+            g = torch.Generator().manual_seed(_derived_seed(self.cfg.seed, _STREAM_PERM, epoch))
+            self._perm = torch.randperm(self.train_data.shape[0], generator=g).to(self.device)
+            self._perm_epoch = epoch
+        bs = self.cfg.batch_size
+        return self._perm[b * bs : (b + 1) * bs]
+
+    def train_step(self, k: int) -> None:
+        """Optimiser step k + 1 on a batch with fresh (t, eps), then the EMA update."""
+        cfg, device = self.cfg, self.device
+        idx = self._batch_indices(k)
+        n_b = idx.numel()
+        t = torch.randint(1, cfg.timesteps + 1, (n_b,), generator=self.gen_train)
+        eps = torch.randn((n_b, self.train_data.shape[1]), generator=self.gen_train)
+        with training_autocast(device, cfg.precision):
+            loss = self.model.loss(self.train_data[idx], t.to(device), eps.to(device), cfg.loss)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        with torch.no_grad():
+            torch._foreach_lerp_(self._ema_params, self._params, 1.0 - cfg.ema_decay)
+        self.step = k + 1
+        self._pending.append((self.step, loss.detach()))
+        self.meter.move_bar(self.step)
+
+    def after_step(self, step: int) -> bool:
+        """Validate, record and log where due; whether a checkpoint is due after `step`."""
+        cfg = self.cfg
+        validated = step % cfg.val_every == 0 or step == cfg.n_steps
+        if validated or step % cfg.log_every == 0 or step % cfg.checkpoint_every == 0:
+            self.flush()
+        if validated:
+            val = _validate(self.model, self.ema_net, self.val_data, cfg, self.gen_val, self.device)
+            self.history["val_loss"][-1] = val
+        if step % cfg.log_every == 0 or validated:
+            scores = {"train_loss": self.history["train_loss"][-1]}
+            if validated:
+                scores["val_loss(ema)"] = self.history["val_loss"][-1]
+            self.log(self.meter.line(step, **scores))
+        return step % cfg.checkpoint_every == 0 or step == cfg.n_steps
+
+    def flush(self) -> None:
+        """Move pending losses to the host, check them, append them to the history."""
+        pending = self._pending
+        if not pending:
+            return
+        values = torch.stack([v for _, v in pending]).cpu().tolist()
+        now = self.elapsed()
+        for (s, _), v in zip(pending, values, strict=True):
+            if not math.isfinite(v):
+                pending.clear()
+                raise NonFiniteLossError(
+                    f"non-finite training loss {v} at step {s}; the last "
+                    f"good checkpoint ({self.path}) was left untouched"
+                )
+            self.history["step"].append(s)
+            self.history["train_loss"].append(v)
+            self.history["val_loss"].append(float("nan"))
+            self.history["wall_time"].append(now)
+        pending.clear()
+
+    def result(self) -> TrainingResult:
+        self.flush()
+        return TrainingResult(
+            raw_state=_clone_state(self.net.state_dict()),
+            ema_state=_clone_state(self.ema_net.state_dict()),
+            history=self.history,
+            config=self.cfg,
+            steps=self.step,
+        )
+
+
 def train_diffusion(
     cfg: DiffusionTrainConfig,
     train_states: np.ndarray,
@@ -213,135 +380,19 @@ def train_diffusion(
     log = log or (lambda msg: None)
     train_data = torch.as_tensor(np.asarray(train_states, dtype=np.float32)).to(device)
     val_data = torch.as_tensor(np.asarray(val_states, dtype=np.float32)).to(device)
-    N, D = train_data.shape
-    if N == 0 or val_data.shape[0] == 0:
+    if train_data.shape[0] == 0 or val_data.shape[0] == 0:
         raise ValueError("training and validation sets must not be empty")
-    T = cfg.timesteps
-    batches_per_epoch = math.ceil(N / cfg.batch_size)
-
-    with torch.random.fork_rng(devices=[]):  # seeded initialisation, caller's RNG untouched
-        torch.manual_seed(_derived_seed(cfg.seed, _STREAM_INIT))
-        model = build_model(cfg, n_dim=D).to(device)
-    net = model.network
-    opt = _make_adam(net, cfg.learning_rate)
-    ema_net = copy.deepcopy(net).requires_grad_(False)
-    gen_train = torch.Generator().manual_seed(_derived_seed(cfg.seed, _STREAM_TRAIN))
-    gen_val = torch.Generator().manual_seed(_derived_seed(cfg.seed, _STREAM_VAL))
-    history: dict[str, list] = {"step": [], "train_loss": [], "val_loss": [], "wall_time": []}
-    step, elapsed_before = 0, 0.0
-
-    if path.exists():
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        old = DiffusionTrainConfig.from_dict(ckpt["config"])
-        diff = [
-            f.name
-            for f in fields(cfg)
-            if f.name not in _RESUMABLE_CHANGES and getattr(cfg, f.name) != getattr(old, f.name)
-        ]
-        if diff:
-            raise ValueError(f"checkpoint {path} was written with a different config ({diff})")
-        net.load_state_dict(ckpt["raw_state"])
-        ema_net.load_state_dict(ckpt["ema_state"])
-        opt.load_state_dict(ckpt["optimizer"])
-        gen_train.set_state(ckpt["gen_train"])
-        gen_val.set_state(ckpt["gen_val"])
-        history = {k: list(v) for k, v in ckpt["history"].items()}
-        step = int(ckpt["step"])
-        elapsed_before = float(ckpt["elapsed"])
-        log(f"resumed from {path} at step {step}")
-
-    params, ema_params = list(net.parameters()), list(ema_net.parameters())
-    t_start = time.perf_counter()
-    pending: list[tuple[int, torch.Tensor]] = []  # (step, loss) not yet checked on host
-    perm_epoch, perm = -1, None
-
-    def elapsed() -> float:
-        return elapsed_before + time.perf_counter() - t_start
-
-    def flush() -> None:
-        """Move pending losses to the host, check them, append them to the history."""
-        if not pending:
-            return
-        values = torch.stack([v for _, v in pending]).cpu().tolist()
-        now = elapsed()
-        for (s, _), v in zip(pending, values, strict=True):
-            if not math.isfinite(v):
-                pending.clear()
-                raise NonFiniteLossError(
-                    f"non-finite training loss {v} at step {s}; the last "
-                    f"good checkpoint ({path}) was left untouched"
-                )
-            history["step"].append(s)
-            history["train_loss"].append(v)
-            history["val_loss"].append(float("nan"))
-            history["wall_time"].append(now)
-        pending.clear()
-
-    def save_checkpoint() -> None:
-        flush()
-        save_torch(
-            {
-                "step": step,
-                "raw_state": _clone_state(net.state_dict()),
-                "ema_state": _clone_state(ema_net.state_dict()),
-                "optimizer": opt.state_dict(),
-                "gen_train": gen_train.get_state(),
-                "gen_val": gen_val.get_state(),
-                "history": history,
-                "elapsed": elapsed(),
-                "config": cfg.to_dict(),
-            },
-            path,
-            checksum=False,
+    run = _DiffusionTraining(cfg, train_data, val_data, device, path, log)
+    ckpt = load_checkpoint(path)
+    if ckpt is not None:
+        run.restore(ckpt)
+    start = run.step
+    run.meter = ProgressLog(
+        cfg.n_steps, log, start=min(start, cfg.n_steps), bar=None if progress else False
+    )
+    run.net.train()
+    with run.meter:
+        run_steps(
+            start, cfg.n_steps, run.train_step, run.after_step, run.save, path, handle_signals
         )
-
-    meter = ProgressLog(
-        cfg.n_steps, log, start=min(step, cfg.n_steps), bar=None if progress else False
-    )
-    net.train()
-    with SignalCatcher(handle_signals) as sig, meter:
-        while step < cfg.n_steps:
-            epoch, b = divmod(step, batches_per_epoch)
-            if epoch != perm_epoch:
-                g = torch.Generator().manual_seed(_derived_seed(cfg.seed, _STREAM_PERM, epoch))
-                perm = torch.randperm(N, generator=g).to(device)
-                perm_epoch = epoch
-            idx = perm[b * cfg.batch_size : (b + 1) * cfg.batch_size]
-            n_b = idx.numel()
-            t = torch.randint(1, T + 1, (n_b,), generator=gen_train)
-            eps = torch.randn((n_b, D), generator=gen_train)
-            with training_autocast(device, cfg.precision):
-                loss = model.loss(train_data[idx], t.to(device), eps.to(device), cfg.loss)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            with torch.no_grad():
-                torch._foreach_lerp_(ema_params, params, 1.0 - cfg.ema_decay)
-            step += 1
-            pending.append((step, loss.detach()))
-            meter.move_bar(step)
-
-            validated = step % cfg.val_every == 0 or step == cfg.n_steps
-            if validated or step % cfg.log_every == 0 or step % cfg.checkpoint_every == 0:
-                flush()
-            if validated:
-                val = _validate(model, ema_net, val_data, cfg, gen_val, device)
-                history["val_loss"][-1] = val
-            if step % cfg.log_every == 0 or validated:
-                scores = {"train_loss": history["train_loss"][-1]}
-                if validated:
-                    scores["val_loss(ema)"] = history["val_loss"][-1]
-                log(meter.line(step, **scores))
-            if step % cfg.checkpoint_every == 0 or step == cfg.n_steps:
-                save_checkpoint()
-            if sig.received is not None:
-                save_checkpoint()
-                raise TrainingInterrupted(step, sig.received, path)
-    flush()
-    return TrainingResult(
-        raw_state=_clone_state(net.state_dict()),
-        ema_state=_clone_state(ema_net.state_dict()),
-        history=history,
-        config=cfg,
-        steps=step,
-    )
+    return run.result()

@@ -24,8 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ddmdyn.checkpointing import JobInterrupted, SignalCatcher
-from ddmdyn.io import save_torch
+from ddmdyn.checkpointing import load_checkpoint, run_steps, save_checkpoint
 from ddmdyn.progress import ProgressLog
 from ddmdyn.surrogate.backbones import build_backbone, freeze
 from ddmdyn.surrogate.heads import build_head
@@ -128,6 +127,117 @@ class TrainHistory:
         return asdict(self)
 
 
+def _trainable_parameters(model: SurrogateModel, train_backbone: bool) -> list[nn.Parameter]:
+    """Put the model in training mode (backbone frozen unless `train_backbone`) and return the
+    parameters the optimiser updates."""
+    if train_backbone:
+        model.train()
+        params = [p for p in model.parameters() if p.requires_grad]
+    else:
+        freeze(model.backbone)
+        model.head.train()
+        params = [p for p in model.head.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("nothing to train: no parameter requires grad")
+    return params
+
+
+@dataclass
+class _SurrogateTraining:
+    """The state of one surrogate training run and its steps, for `checkpointing.run_steps`:
+    model, Adam, the validation history and the running training loss since the last record."""
+
+    model: SurrogateModel
+    opt: torch.optim.Optimizer
+    sampler: PairSampler
+    n_steps: int
+    batch_size: int
+    train_backbone: bool
+    val_pairs: tuple[torch.Tensor, torch.Tensor] | None
+    val_every: int
+    val_batch_size: int
+    checkpoint_every: int | None
+    device: torch.device
+    path: Path | None
+    log: Callable[[str], None]
+    history: TrainHistory = field(default_factory=TrainHistory)
+    start: int = 0
+    loss_sum: torch.Tensor | None = None
+    n_loss: int = 0
+    meter: ProgressLog | None = None
+
+    def __post_init__(self) -> None:
+        self.loss_sum = torch.zeros((), device=self.device)
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Continue from a checkpoint written by `save`."""
+        self.model.load_state_dict(state["model"])
+        self.opt.load_state_dict(state["optimizer"])
+        self.history = TrainHistory(**state["history"])
+        self.start = int(state["step"])
+        self.loss_sum = state["loss_sum"].to(self.device)
+        self.n_loss = int(state["n_loss"])
+
+    def save(self, step: int) -> None:
+        """Write the checkpoint after `step` steps (nothing without a checkpoint path)."""
+        if self.path is None:
+            return
+        state = {
+            "model": self.model.state_dict(),
+            "optimizer": self.opt.state_dict(),
+            "step": step,
+            "history": self.history.as_dict(),
+            "loss_sum": self.loss_sum.detach().cpu(),
+            "n_loss": self.n_loss,
+        }
+        save_checkpoint(state, self.path)
+
+    def train_step(self, k: int) -> None:
+        """Adam step on batch k of the sampler (MSE of the increments)."""
+        model, device = self.model, self.device
+        x, y = self.sampler.batch(k, self.batch_size)
+        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        if self.train_backbone:
+            pred = model(x)
+        else:
+            with torch.no_grad():
+                h = model.backbone(x)
+            pred = model.head(h)
+        loss = F.mse_loss(pred, y)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        self.loss_sum += loss.detach()
+        self.n_loss += 1
+
+    def after_step(self, step: int) -> bool:
+        """Record a validation where due; whether a checkpoint is due after `step`."""
+        validated = step % self.val_every == 0 or step == self.n_steps
+        if validated:
+            self.record(step)
+            self.loss_sum.zero_()
+            self.n_loss = 0
+        return validated or bool(self.checkpoint_every and step % self.checkpoint_every == 0)
+
+    def record(self, step: int) -> None:
+        """Append the mean training loss since the last record and the validation scores to the
+        history, and log them."""
+        train_loss = float(self.loss_sum) / max(1, self.n_loss)
+        val_mse, val_mae = math.nan, math.nan
+        if self.val_pairs is not None:
+            val_mse, val_mae = evaluate(
+                self.model, *self.val_pairs, batch_size=self.val_batch_size, device=self.device
+            )
+            self.model.train(self.train_backbone)
+            self.model.head.train()
+        history = self.history
+        history.step.append(step)
+        history.train_loss.append(train_loss)
+        history.val_loss.append(val_mse)
+        history.val_mae.append(val_mae)
+        self.log(self.meter.line(step, train_loss=train_loss, val_loss=val_mse, val_mae=val_mae))
+
+
 def train_surrogate(
     model: SurrogateModel,
     sampler: PairSampler,
@@ -172,93 +282,36 @@ def train_surrogate(
     """
     device = torch.device(device) if device is not None else sampler.device
     model.to(device)
-    if train_backbone:
-        model.train()
-        params = [p for p in model.parameters() if p.requires_grad]
-    else:
-        freeze(model.backbone)
-        model.head.train()
-        params = [p for p in model.head.parameters() if p.requires_grad]
-    if not params:
-        raise ValueError("nothing to train: no parameter requires grad")
+    params = _trainable_parameters(model, train_backbone)
     if handle_signals and checkpoint_path is None:
         raise ValueError("handle_signals needs a checkpoint_path to save the state to")
-    opt = torch.optim.Adam(params, lr=lr)
-    history = TrainHistory()
-    start = 0
-    loss_sum = torch.zeros((), device=device)
-    n_loss = 0
     path = Path(checkpoint_path) if checkpoint_path is not None else None
-    if path is not None and path.exists():
-        state = torch.load(path, map_location=device, weights_only=True)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        history = TrainHistory(**state["history"])
-        start = int(state["step"])
-        loss_sum = state["loss_sum"].to(device)
-        n_loss = int(state["n_loss"])
-    log = log or (lambda line: None)
-    if start:
-        log(f"resumed from {path} at step {start}")
-    meter = ProgressLog(int(n_steps), log, start=start, bar=False)
-
-    def save(step: int) -> None:
-        if path is not None:
-            save_torch(
-                {
-                    "model": model.state_dict(),
-                    "optimizer": opt.state_dict(),
-                    "step": step,
-                    "history": history.as_dict(),
-                    "loss_sum": loss_sum.detach().cpu(),
-                    "n_loss": n_loss,
-                },
-                path,
-                checksum=False,
-            )
-
-    def record(step: int) -> None:
-        train_loss = float(loss_sum) / max(1, n_loss)
-        val_mse, val_mae = math.nan, math.nan
-        if val_pairs is not None:
-            val_mse, val_mae = evaluate(model, *val_pairs, batch_size=val_batch_size, device=device)
-            model.train(train_backbone)
-            model.head.train()
-        history.step.append(step)
-        history.train_loss.append(train_loss)
-        history.val_loss.append(val_mse)
-        history.val_mae.append(val_mae)
-        log(meter.line(step, train_loss=train_loss, val_loss=val_mse, val_mae=val_mae))
-
-    with SignalCatcher(handle_signals) as signals:
-        for step in range(start, int(n_steps)):
-            x, y = sampler.batch(step, batch_size)
-            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            if train_backbone:
-                pred = model(x)
-            else:
-                with torch.no_grad():
-                    h = model.backbone(x)
-                pred = model.head(h)
-            loss = F.mse_loss(pred, y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            loss_sum += loss.detach()
-            n_loss += 1
-            done = step + 1
-            validated = done % val_every == 0 or done == n_steps
-            if validated:
-                record(done)
-                loss_sum.zero_()
-                n_loss = 0
-            if validated or (checkpoint_every and done % checkpoint_every == 0):
-                save(done)
-            if signals.received is not None:
-                save(done)
-                raise JobInterrupted(done, signals.received, path)
+    run = _SurrogateTraining(
+        model,
+        torch.optim.Adam(params, lr=lr),
+        sampler,
+        int(n_steps),
+        batch_size,
+        train_backbone,
+        val_pairs,
+        val_every,
+        val_batch_size,
+        checkpoint_every,
+        device,
+        path,
+        log or (lambda line: None),
+    )
+    state = load_checkpoint(path, map_location=device)
+    if state is not None:
+        run.restore(state)
+    if run.start:
+        run.log(f"resumed from {path} at step {run.start}")
+    run.meter = ProgressLog(run.n_steps, run.log, start=run.start, bar=False)
+    run_steps(
+        run.start, run.n_steps, run.train_step, run.after_step, run.save, path, handle_signals
+    )
     model.eval()
-    return history
+    return run.history
 
 
 @torch.no_grad()
