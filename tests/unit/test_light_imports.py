@@ -27,3 +27,23 @@ def test_module_imports_without_torch_numba_or_scipy(module):
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+TABLE_JOBS = {  # what the table scripts import: tables never need matplotlib
+    "generation_table": "ddmdyn.io, ddmdyn.logs, ddmdyn.tables",
+    "collect_surrogate": "ddmdyn.io, ddmdyn.logs, ddmdyn.surrogate.collect, ddmdyn.tables",
+    "collect_assimilation": (
+        "ddmdyn.assimilation.collect, ddmdyn.dynamics, ddmdyn.io, ddmdyn.logs, ddmdyn.tables"
+    ),
+}
+
+
+@pytest.mark.parametrize("script", sorted(TABLE_JOBS))
+def test_table_jobs_import_no_matplotlib(script):
+    code = (
+        f"import sys, {TABLE_JOBS[script]}\n"
+        "heavy = sorted({'matplotlib', 'torch', 'scipy'} & set(sys.modules))\n"
+        "assert not heavy, heavy\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 import pytest
 import xarray as xr
 from matplotlib.collections import PathCollection, PolyCollection
@@ -486,36 +485,6 @@ def test_fig13_rank_histograms(rng):
         uniform = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"]
         assert np.allclose(uniform[0].get_ydata(), 1.0 / run.sizes["rank"]), method
     assert_rendered(fig)
-
-
-# ---------------------------------------------------------------- tables
-def test_mean_std_table_and_markdown():
-    ds = xr.Dataset(
-        {
-            "hellinger": (("variant", "seed"), [[1.0, 3.0], [2.0, np.nan]], _attrs("1", "h")),
-            "frechet": (("variant", "seed"), [[0.5, 0.5], [np.nan, np.nan]], _attrs("1", "f")),
-            "per_lead": (("variant", "lead_time"), [[1.0], [2.0]], _attrs("1", "skipped")),
-        },
-        coords={"variant": ["a|b", "velocity_cos"], "seed": [0, 1]},
-    )
-    df = plotting.mean_std_table(ds, dim="seed", index_dim="variant", fmt="{:.3g}")
-    assert isinstance(df, pd.DataFrame)
-    assert list(df.columns) == ["hellinger", "frechet"]
-    assert df.index.name == "variant"
-    # mean 2, sample std sqrt(2) = 1.41; a single finite value has std 0; all-NaN is n/a
-    assert df.loc["a|b", "hellinger"] == "2 ± 1.41"
-    assert df.loc["velocity_cos", "hellinger"] == "2 ± 0"
-    assert df.loc["a|b", "frechet"] == "0.5 ± 0"
-    assert df.loc["velocity_cos", "frechet"] == "n/a"
-    md = plotting.table_to_markdown(df)
-    lines = md.strip().split("\n")
-    assert lines[0] == "| variant | hellinger | frechet |"
-    assert set(lines[1].replace("|", "").replace(":", "")) == {"-"}
-    assert lines[2] == "| a\\|b | 2 ± 1.41 | 0.5 ± 0 |"
-    assert len(lines) == 2 + 2
-    assert all(line.count("|") - line.count("\\|") == 4 for line in lines)
-    with pytest.raises(ValueError):
-        plotting.mean_std_table(ds, index_dim="variant", variables=["per_lead"])
 
 
 def test_edge_cases_nan_seeds_missing_floor_empty_ranks(rng):

@@ -1,4 +1,4 @@
-"""Plotting library: one function per paper figure, table helpers and the shared style.
+"""Plotting library: one function per paper figure and the shared style (tables: ddmdyn.tables).
 
 Figures are built without pyplot (Agg canvas), so importing this package never selects an
 interactive backend; save a figure with ``fig.savefig(path)``.
@@ -21,7 +21,6 @@ from .figures import (
     fig13_rank_histograms,
 )
 from .style import RC_PARAMS, style_context
-from .tables import mean_std_table, table_to_markdown
 
 __all__ = [
     "FIGURES",
@@ -39,7 +38,5 @@ __all__ = [
     "fig11_rmse_vs_obs_interval",
     "fig12_training_curves",
     "fig13_rank_histograms",
-    "mean_std_table",
     "style_context",
-    "table_to_markdown",
 ]

@@ -10,20 +10,18 @@ from matplotlib.axes import Axes
 from matplotlib.legend import Legend
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
+from ..tables import mean_std as table_mean_std
 from .layout_check import data_points, draw
 from .style import LineStyle
 
 
 def mean_std(da: xr.DataArray, dim: str) -> tuple[xr.DataArray, xr.DataArray]:
-    """NaN-skipping mean and standard deviation over ``dim``.
+    """Mean and std over ``dim`` as in the tables (`ddmdyn.tables.mean_std`), for a band.
 
-    The std is the sample std (ddof=1) when at least two finite values exist, else 0.
+    Where fewer than two values are finite the std is 0 (no band) instead of the tables' NaN.
     """
-    count = da.notnull().sum(dim)
-    mean = da.mean(dim, skipna=True)
-    std = da.std(dim, skipna=True, ddof=1)
-    std = std.where(count > 1, 0.0)
-    return mean, std
+    mean, std = table_mean_std(da, dim)
+    return mean, std.where(da.notnull().sum(dim) > 1, 0.0)
 
 
 def coord_values(obj: xr.Dataset | xr.DataArray, dim: str) -> np.ndarray:
