@@ -34,12 +34,9 @@ __all__ = [
     "GaussianStatsAccumulator",
     "build_tree",
     "extreme_quantiles",
-    "extreme_value_ratio",
     "extreme_value_ratio_from_quantiles",
     "frechet_distance",
-    "gaussian_stats",
     "generation_scores",
-    "hellinger",
     "hellinger_from_counts",
     "histogram3d",
     "mean_nn_sq_dist",
@@ -124,20 +121,6 @@ def hellinger_from_counts(p_counts: np.ndarray, q_counts: np.ndarray) -> float:
     return float(min(1.0, np.sqrt(0.5 * np.dot(d.ravel(), d.ravel()))))
 
 
-def hellinger(
-    x: np.ndarray,
-    y: np.ndarray,
-    lo: float = HIST_LO,
-    hi: float = HIST_HI,
-    n_bins: int = HIST_BINS,
-    *,
-    chunk_size: int = DEFAULT_CHUNK,
-) -> float:
-    """Hellinger distance between the 3-D histograms of two state sets (N, 3) and (M, 3)."""
-    kw = {"lo": lo, "hi": hi, "n_bins": n_bins, "chunk_size": chunk_size}
-    return hellinger_from_counts(histogram3d(x, **kw), histogram3d(y, **kw))
-
-
 # --------------------------------------------------------------------------------------------
 # Frechet distance
 # --------------------------------------------------------------------------------------------
@@ -212,17 +195,6 @@ class GaussianStatsAccumulator:
         if self._scatter is None or self.n < 2:
             raise ValueError("need at least two samples for an unbiased covariance")
         return self._scatter / (self.n - 1)
-
-
-def gaussian_stats(
-    features: np.ndarray, *, chunk_size: int = DEFAULT_CHUNK
-) -> tuple[np.ndarray, np.ndarray]:
-    """Mean (d,) and unbiased covariance (d, d), float64, of features (N, d), chunk by chunk."""
-    features = np.asarray(features)
-    acc = GaussianStatsAccumulator()
-    for sl in _chunks(len(features), chunk_size):
-        acc.update(features[sl])
-    return acc.mean, acc.cov
 
 
 def frechet_distance(
@@ -343,9 +315,12 @@ def extreme_quantiles(reference: np.ndarray, q: float = 0.01) -> tuple[np.ndarra
 def extreme_value_ratio_from_quantiles(
     generated: np.ndarray, low: np.ndarray, high: np.ndarray, *, chunk_size: int = DEFAULT_CHUNK
 ) -> float:
-    """Fraction of generated values (pooled over dims) <= ``low`` plus fraction >= ``high``.
+    """Extreme-value ratio: fraction of generated values (pooled over dims) <= ``low`` plus
+    fraction >= ``high``.
 
-    ``low`` and ``high`` are per-dimension thresholds of shape (3,).
+    ``low`` and ``high`` are per-dimension thresholds of shape (3,), the reference's ``q`` and
+    ``1 - q`` quantiles (`extreme_quantiles`); a generator that samples the reference
+    distribution then scores about 2 q.
     """
     generated = _as_states(generated)
     if len(generated) == 0:
@@ -357,19 +332,6 @@ def extreme_value_ratio_from_quantiles(
         g = generated[sl].astype(np.float64, copy=False)
         n_ext += int(np.count_nonzero(g <= low)) + int(np.count_nonzero(g >= high))
     return n_ext / generated.size
-
-
-def extreme_value_ratio(generated: np.ndarray, reference: np.ndarray, q: float = 0.01) -> float:
-    """Extreme-value ratio of generated (N, 3) against reference (M, 3).
-
-    Item 4 of docs/decisions.md, E11.
-
-    Per-dimension ``q`` and ``1 - q`` quantiles of the reference; returns the fraction of all
-    generated values (pooled over the 3 dims) at or below the low quantile plus the fraction at
-    or above the high one. A generator that samples the reference distribution scores ~ 2 q.
-    """
-    low, high = extreme_quantiles(reference, q)
-    return extreme_value_ratio_from_quantiles(generated, low, high)
 
 
 # --------------------------------------------------------------------------------------------
