@@ -7,8 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).parents[1]
 TINY = ROOT / "tests" / "config" / "tiny.yaml"
+
+
+def figure_catalogue() -> dict[str, dict]:
+    """The workflow's figure catalogue (workflow/figures.yaml): {figure name: entry}, in order."""
+    return yaml.safe_load((ROOT / "workflow" / "figures.yaml").read_text())
 
 
 def snakemake(

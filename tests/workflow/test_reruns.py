@@ -24,28 +24,11 @@ import xarray as xr
 import yaml
 
 from ddmdyn.experiments import DA_METHODS, SURROGATE_CONFIGURATIONS
-from tests.smk import ROOT, TINY, planned_jobs, planned_outputs, snakemake
+from tests.smk import ROOT, TINY, figure_catalogue, planned_jobs, planned_outputs, snakemake
 
 pytestmark = pytest.mark.slow
 
-FIGURES = {
-    n: f"fig{n:02d}_{name}"
-    for n, name in [
-        (1, "attractor_samples"),
-        (2, "generation_scores"),
-        (3, "surrogate_rmse_vs_lead"),
-        (4, "error_vs_training_size"),
-        (5, "error_vs_corruption"),
-        (6, "error_vs_surrogate_dt"),
-        (7, "transfer_by_diffusion_model"),
-        (8, "ensembles_around_state"),
-        (9, "spread_vs_diffusion_time"),
-        (10, "rmse_spread_in_window"),
-        (11, "rmse_vs_obs_interval"),
-        (12, "training_curves"),
-        (13, "rank_histograms"),
-    ]
-}
+FIGURES = {int(name[3:5]): name for name in figure_catalogue()}  # {1: 'fig01_...', ...}
 TINY_CONFIG = yaml.safe_load(TINY.read_text())
 TRAINING_REPORT = "report_training_diffusion"
 DRY_RUN_TIMEOUT_S = 600

@@ -9,24 +9,10 @@ import numpy as np
 import xarray as xr
 import yaml
 
-from tests.smk import ROOT, TINY, planned_jobs, planned_outputs, snakemake
+from tests.smk import ROOT, TINY, figure_catalogue, planned_jobs, planned_outputs, snakemake
 
 PAPER = ROOT / "config" / "config.yaml"
-FIGURES = [
-    "fig01_attractor_samples",
-    "fig02_generation_scores",
-    "fig03_surrogate_rmse_vs_lead",
-    "fig04_error_vs_training_size",
-    "fig05_error_vs_corruption",
-    "fig06_error_vs_surrogate_dt",
-    "fig07_transfer_by_diffusion_model",
-    "fig08_ensembles_around_state",
-    "fig09_spread_vs_diffusion_time",
-    "fig10_rmse_spread_in_window",
-    "fig11_rmse_vs_obs_interval",
-    "fig12_training_curves",
-    "fig13_rank_histograms",
-]
+FIGURES = list(figure_catalogue())
 TABLES = ["generation_scores", "surrogate_scores", "assimilation_scores"]
 
 
