@@ -19,7 +19,7 @@ test = load_states(smk.input.test, expected_params=smk.params.data["test"])
 ds = evaluate_rollouts(
     model,
     test,
-    dt=p["dt"],
+    dt=p["surrogate_dt"],
     n_leads=p["n_leads"],
     max_starts=smk.params.evaluation,
     batch_size=smk.config["surrogate"]["evaluation"]["batch_size"],

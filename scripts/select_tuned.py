@@ -1,4 +1,7 @@
-"""Rule da_select: fewest diverged tuning truths, then lowest pooled analysis nRMSE (11.5)."""
+"""Rule da_select: fewest diverged tuning truths, then lowest pooled analysis nRMSE.
+
+The selection rule of docs/decisions.md, D5.
+"""
 
 import json
 
@@ -14,13 +17,13 @@ choice = select_optimum(
     authors_value=smk.params.authors,
     divergence_nrmse=smk.params.divergence_nrmse,
     on_grid_edge=smk.params.on_grid_edge,
-    obs_every=int(smk.wildcards.obs_every),
+    obs_every=smk.params.obs_every,
 )
 log.info(
     "%s at obs interval %s: %s = %s (pooled nRMSE %s, %d of %d tuning truths diverged; "
     "authors: %s)",
     smk.wildcards.method,
-    smk.wildcards.obs_every,
+    smk.params.obs_every,
     choice["parameter_name"],
     choice["value"],
     choice["objective"],

@@ -95,6 +95,10 @@ class AssimilationMethod:
     def uses_diffusion(self) -> bool:
         return self.kind == "ddm_enoi"
 
+    @property
+    def uses_static_covariance(self) -> bool:
+        return self.kind in {"enoi_diag", "enoi_full", "var3d"}
+
 
 DA_METHODS: dict[str, AssimilationMethod] = {
     "ddm_enoi_50": AssimilationMethod("ddm_enoi", 50, "diffusion_step"),
@@ -105,3 +109,11 @@ DA_METHODS: dict[str, AssimilationMethod] = {
     "etkf_3": AssimilationMethod("etkf", 3, "inflation"),
     "etkf_12": AssimilationMethod("etkf", 12, "inflation"),
 }
+
+# The surrogate whose features define the Frechet surrogate distance of the generation scores.
+FSD_FEATURE_SURROGATE = "dense_two"
+# The method of the DA spread sweep over the diffusion step S.
+SPREAD_SWEEP_METHOD = "ddm_enoi_50"
+# The observation interval of the authors' main DA experiments, where their static-covariance
+# constants were tuned (resources/authors_tuned.yaml, `obs_every_10`).
+AUTHORS_OBS_EVERY = 10

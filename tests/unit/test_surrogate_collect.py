@@ -47,17 +47,41 @@ def test_table_places_every_run_by_configuration_and_seed():
     np.testing.assert_allclose(ds["mse"].sel(configuration="b", seed=0), 4.0 * np.arange(21))
 
 
-def test_scaling_dataset_uses_run_points_for_runs_shared_with_the_main_experiment():
+def test_scaling_dataset_places_runs_by_their_values_not_their_files():
+    """A run shared with the main experiment (file point "default") sits at its sweep value."""
     runs = [_run("a", 0, "dt5", 1.0), _run("a", 0, "default", 2.0), _run("a", 0, "dt20", 3.0)]
-    with pytest.raises(ValueError, match="default"):
-        scaling_dataset(runs, "timestep", ["dt5", "dt10", "dt20"], ["a"], [0])
     ds = scaling_dataset(
-        runs, "timestep", ["dt5", "dt10", "dt20"], ["a"], [0], run_points=["dt5", "dt10", "dt20"]
+        runs,
+        "surrogate_dt",
+        [5, 10, 20],
+        [5, 10, 20],
+        ["a"],
+        [0],
+        description="surrogate step (integration steps)",
+        study="timestep",
     )
     np.testing.assert_array_equal(ds["surrogate_dt"], [5, 10, 20])
+    assert ds["surrogate_dt"].dtype == np.int64
+    assert ds["surrogate_dt"].attrs == {
+        "long_name": "surrogate step (integration steps)",
+        "units": "1",
+    }
+    assert ds.attrs["study"] == "timestep"
     np.testing.assert_allclose(ds["hellinger"].sel(configuration="a", seed=0), [0.1, 0.2, 0.3])
-    with pytest.raises(ValueError, match="2 run points"):
-        scaling_dataset(runs, "timestep", ["dt5", "dt10"], ["a"], [0], run_points=["dt5", "dt10"])
+    with pytest.raises(ValueError, match="2 run values"):
+        scaling_dataset(runs, "surrogate_dt", [5, 10], [5, 10], ["a"], [0])
+    with pytest.raises(ValueError, match=r"surrogate_dt \[40\]"):
+        scaling_dataset(runs, "surrogate_dt", [5, 10, 20], [5, 10, 40], ["a"], [0])
+
+
+def test_scaling_dataset_keeps_the_values_type():
+    runs = [_run("a", 0, "c0.1", 1.0), _run("a", 0, "c0.5", 2.0)]
+    ds = scaling_dataset(runs, "corruption_level", [0.1, 0.5], [0.1, 0.5], ["a"], [0])
+    assert ds["corruption_level"].dtype == np.float64
+    runs = [_run("a", 0, "noise_cos", 1.0), _run("a", 0, "velocity_cos", 2.0)]
+    variants = ["noise_cos", "velocity_cos"]
+    ds = scaling_dataset(runs, "diffusion_variant", variants, variants, ["a"], [0])
+    assert list(ds["diffusion_variant"].values) == variants
 
 
 def test_rmse_at_fixed_lead_times_exact_interpolated_or_unreached():
@@ -79,7 +103,7 @@ def test_rmse_at_fixed_lead_times_exact_interpolated_or_unreached():
 def test_scaling_dataset_carries_the_rmse_at_fixed_lead_times():
     """The same physical lead read from runs with different surrogate steps."""
     runs = [_run("a", 0, "dt5", 1.0, dt_mtu=0.05), _run("a", 0, "dt10", 2.0, dt_mtu=0.1)]
-    ds = scaling_dataset(runs, "timestep", ["dt5", "dt10"], ["a"], [0], lead_times=[0.1, 1.0])
+    ds = scaling_dataset(runs, "surrogate_dt", [5, 10], [5, 10], ["a"], [0], lead_times=[0.1, 1.0])
     at = ds["rmse_at_lead"].sel(configuration="a", seed=0)
     # mse = scale * lead index: 0.1 MTU is lead 2 at dt 5 and lead 1 at dt 10
     np.testing.assert_allclose(at.sel(fixed_lead_time=0.1), [np.sqrt(2.0), np.sqrt(2.0)])
@@ -87,4 +111,4 @@ def test_scaling_dataset_carries_the_rmse_at_fixed_lead_times():
     np.testing.assert_allclose(at.sel(fixed_lead_time=1.0), [np.sqrt(20.0), np.sqrt(20.0)])
     np.testing.assert_array_equal(ds["lead_interpolated"].sel(configuration="a", seed=0), 0.0)
     assert ds["fixed_lead_time"].attrs["units"] == "MTU"
-    assert "rmse_at_lead" not in scaling_dataset(runs, "timestep", ["dt5", "dt10"], ["a"], [0])
+    assert "rmse_at_lead" not in scaling_dataset(runs, "surrogate_dt", [5, 10], [5, 10], ["a"], [0])

@@ -1,5 +1,8 @@
-# Ensembles and cycled data assimilation (spec 5): the diffusion-time sweep, grid tuning on the
-# training truths, test runs, the spread and observation-interval sweeps, the scores table.
+# Ensembles and cycled data assimilation (docs/decisions.md, E18-E21): the diffusion-time sweep,
+# grid tuning on the training truths, test runs, the spread and observation-interval sweeps, the
+# scores table.
+# The sweep points and their path labels ({obs}: obs10, {value}: 1.07, {point}: S5) are those of
+# rules/assimilation_design.smk.
 
 
 rule ensemble_sweep:
@@ -31,12 +34,12 @@ rule da_tune:
         truth=data_file("train"),
         static_cov=RESOURCES / "static_covariance.yaml",
     output:
-        da_tuning_file("{obs_every}", "{method}", "{value}"),
+        da_tuning_path("{obs}", "{method}", "{value}"),
     log:
-        logfile("assimilation", "tuning", "obs{obs_every}", "{method}", "{value}.log"),
+        logfile("assimilation", "tuning", "{obs}", "{method}", "{value}.log"),
     wildcard_constraints:
         method="|".join(STATIC_DA_METHODS),
-        obs_every=r"\d+",
+        obs=r"obs\d+",
     group:
         "da_tune"
     conda:
@@ -59,7 +62,7 @@ use rule da_tune as da_tune_diffusion with:
         model=main_diffusion_model(),
     wildcard_constraints:
         method="|".join(DIFFUSION_DA_METHODS),
-        obs_every=r"\d+",
+        obs=r"obs\d+",
     group:
         "da_tune_diffusion"
     resources:
@@ -70,18 +73,21 @@ rule da_select:
     input:
         runs=da_tuning_inputs,
     output:
-        da_tuned_file("{obs_every}", "{method}"),
+        da_tuned_path("{obs}", "{method}"),
     log:
-        logfile("assimilation", "tuned", "obs{obs_every}", "{method}.log"),
+        logfile("assimilation", "tuned", "{obs}", "{method}.log"),
     wildcard_constraints:
-        obs_every=r"\d+",
+        obs=r"obs\d+",
     conda:
         CONDA_ENV
     resources:
         **job_resources("da_select"),
     params:
         grid=lambda wildcards: da_grid(wildcards.method),
-        authors=lambda wildcards: authors_value(wildcards.method, wildcards.obs_every),
+        obs_every=da_obs_every,
+        authors=lambda wildcards: authors_value(
+            wildcards.method, da_obs_every(wildcards)
+        ),
         divergence_nrmse=config["assimilation"]["divergence_nrmse"],
         on_grid_edge=config["assimilation"]["tuning"]["on_grid_edge"],
     script:
@@ -92,14 +98,14 @@ rule da_run:
     input:
         unpack(da_run_inputs),
     output:
-        da_run_file("{obs_every}", "{method}"),
+        da_run_path("{obs}", "{method}"),
     log:
-        logfile("assimilation", "runs", "obs{obs_every}", "{method}.log"),
+        logfile("assimilation", "runs", "{obs}", "{method}.log"),
     benchmark:
-        benchfile("assimilation", "runs", "obs{obs_every}", "{method}.tsv")
+        benchfile("assimilation", "runs", "{obs}", "{method}.tsv")
     wildcard_constraints:
         method="|".join(STATIC_DA_METHODS),
-        obs_every=r"\d+",
+        obs=r"obs\d+",
     group:
         "da_run"
     conda:
@@ -118,7 +124,7 @@ rule da_run:
 use rule da_run as da_run_diffusion with:
     wildcard_constraints:
         method="|".join(DIFFUSION_DA_METHODS),
-        obs_every=r"\d+",
+        obs=r"obs\d+",
     group:
         "da_run_diffusion"
     resources:
@@ -131,20 +137,20 @@ rule da_spread_run:
         static_cov=RESOURCES / "static_covariance.yaml",
         model=main_diffusion_model(),
     output:
-        result("assimilation", "spread", "S{step}.nc"),
+        da_spread_path("{point}"),
     log:
-        logfile("assimilation", "spread", "S{step}.log"),
+        logfile("assimilation", "spread", "{point}.log"),
     benchmark:
-        benchfile("assimilation", "spread", "S{step}.tsv")
+        benchfile("assimilation", "spread", "{point}.tsv")
     wildcard_constraints:
-        step=r"\d+",
+        point=r"S\d+",
     conda:
         CONDA_ENV
     threads: config["assimilation"]["threads"]
     resources:
         **job_resources("da_spread_run"),
     params:
-        da=lambda wildcards: da_spread_params(wildcards.step),
+        da=da_spread_params,
         data=data_expectation("test"),
         checkpoint=lambda wildcards, output: checkpoint_for(output[0]),
     script:
@@ -163,9 +169,9 @@ rule da_spread_sweep:
     resources:
         **job_resources("da_spread_sweep"),
     params:
-        steps=config["assimilation"]["spread_sweep"]["diffusion_steps"],
+        steps=list(da_spread_points().values()),
     script:
-        "../../scripts/collect_assimilation.py"
+        "../../scripts/da_spread_sweep.py"
 
 
 rule da_obs_interval_sweep:
@@ -184,7 +190,7 @@ rule da_obs_interval_sweep:
         obs_every=config["assimilation"]["obs_interval_sweep"]["obs_every"],
         divergence_nrmse=config["assimilation"]["divergence_nrmse"],
     script:
-        "../../scripts/collect_assimilation.py"
+        "../../scripts/da_obs_interval_sweep.py"
 
 
 rule da_table:
@@ -212,4 +218,4 @@ rule da_table:
         divergence_nrmse=config["assimilation"]["divergence_nrmse"],
         obs_std=config["assimilation"]["obs_std"],
     script:
-        "../../scripts/collect_assimilation.py"
+        "../../scripts/da_table.py"

@@ -1,4 +1,5 @@
-# Diffusion stage (spec 2): one training job per (variant, seed), resumable from its checkpoint.
+# Diffusion stage (docs/decisions.md, E5-E9): one training job per (variant, seed), resumable
+# from its checkpoint.
 
 
 rule train_diffusion:

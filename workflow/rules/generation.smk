@@ -1,4 +1,5 @@
-# Generation stage (spec 3): unconditional samples per (variant, seed), their scores, the table.
+# Generation stage (docs/decisions.md, E10, E11): unconditional samples per (variant, seed),
+# their scores, the table.
 
 
 rule generate_samples:

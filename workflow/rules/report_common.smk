@@ -17,7 +17,7 @@ TABLES_WITH_CSV = [
 ]
 SUMMARY_CATEGORY = "About this run"  # sorts first among the report's categories
 TRAINING_CATEGORY = "Training curves"
-SURROGATE_STUDIES = ["main", *STUDY_DIMS]
+SURROGATE_STUDIES = ["main", *SURROGATE_SWEEPS]
 
 
 def report_file(name):
@@ -53,7 +53,7 @@ def tuning_curve_inputs(wildcards):
     return {
         "tuned": [da_tuned_file(wildcards.obs_every, m) for m in methods],
         "runs": [
-            da_tuning_file(wildcards.obs_every, m, fmt_value(v))
+            da_tuning_file(wildcards.obs_every, m, v)
             for m in methods
             for v in da_grid(m)
         ],
@@ -86,7 +86,7 @@ def summary_inputs():
         + assimilation_targets()
         + da_spread_files()
         + [
-            da_tuning_file(obs, m, fmt_value(v))
+            da_tuning_file(obs, m, v)
             for obs, methods in da_tuned_pairs().items()
             for m in methods
             for v in da_grid(m)

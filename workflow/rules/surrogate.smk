@@ -1,6 +1,7 @@
-# Surrogate stage (spec 4): every (study, point, configuration, seed) is trained or fitted once
-# and evaluated by roll-outs. Studies: main (the table), samples, corruption, timestep,
-# representation. Network surrogates request a GPU; ridge fits run on CPU.
+# Surrogate stage (docs/decisions.md, E12-E17): every (study, point, configuration, seed) is
+# trained or fitted once and evaluated by roll-outs. Studies: main (the table), samples,
+# corruption, timestep, representation (rules/surrogate_design.smk). Network surrogates request a
+# GPU; ridge fits run on CPU.
 
 
 rule train_surrogate:
@@ -84,7 +85,7 @@ rule evaluate_surrogate:
 
 rule surrogate_table:
     input:
-        runs=surrogate_main_rollouts(),
+        runs=surrogate_study_rollouts("main"),
     output:
         netcdf=result("tables", "surrogate_scores.nc"),
         csv=report(
@@ -104,7 +105,7 @@ rule surrogate_table:
         configurations=config["surrogate"]["configurations"],
         seeds=config["surrogate"]["seeds"],
     script:
-        "../../scripts/collect_surrogate.py"
+        "../../scripts/surrogate_table.py"
 
 
 rule surrogate_study:
@@ -115,18 +116,15 @@ rule surrogate_study:
     log:
         logfile("surrogate", "scaling_{study}.log"),
     wildcard_constraints:
-        study="samples|corruption|timestep|representation",
+        study="|".join(SURROGATE_SWEEPS),
     conda:
         CONDA_ENV
     resources:
         **job_resources("surrogate_study"),
     params:
-        points=lambda wildcards: surrogate_study_points(wildcards.study),
+        sweep=lambda wildcards: surrogate_sweep_params(wildcards.study),
         configurations=lambda wildcards: surrogate_study_configurations(wildcards.study),
         seeds=lambda wildcards: surrogate_study_seeds(wildcards.study),
-        run_points=lambda wildcards: [
-            p for p, _, _ in surrogate_study_runs(wildcards.study)
-        ],
         lead_times=config["surrogate"]["scaling"]["lead_times"],
     script:
-        "../../scripts/collect_surrogate.py"
+        "../../scripts/surrogate_study.py"

@@ -9,13 +9,6 @@ import xarray as xr
 
 from ..tables import stack_runs
 
-STUDY_DIMS = {
-    "samples": ("n_train_samples", "training pairs", int),
-    "corruption": ("corruption_level", "std of the noise on training targets", float),
-    "timestep": ("surrogate_dt", "surrogate step (integration steps)", int),
-    "representation": ("diffusion_variant", "diffusion model of the features", str),
-}
-
 
 def _at_time(run: xr.Dataset, t: float) -> float:
     """RMSE at the lead closest to `t` model time units (NaN if the roll-out is shorter)."""
@@ -129,36 +122,35 @@ def surrogate_table_dataset(
 
 def scaling_dataset(
     runs: Sequence[xr.Dataset],
-    study: str,
-    points: Sequence[str],
+    quantity: str,
+    values: Sequence[object],
+    run_values: Sequence[object],
     configurations: Sequence[str],
     seeds: Sequence[int],
-    run_points: Sequence[str] | None = None,
     lead_times: Sequence[float] = (),
+    description: str = "",
+    study: str = "",
 ) -> xr.Dataset:
-    """(configuration, <study dim>, seed) summary scores of a scaling study; with `lead_times`
-    (MTU) also (configuration, <study dim>, seed, fixed_lead_time) RMSE at those lead times.
+    """(configuration, quantity, seed) summary scores of a study that sweeps one surrogate
+    parameter; with `lead_times` (MTU) also (configuration, quantity, seed, fixed_lead_time)
+    RMSE at those lead times.
 
-    `points` are the path components of the sweep points (n64, c0.05, dt5, velocity_cos); the
-    study dimension holds their numeric values (or the variant names). `run_points` gives the
-    sweep point of each run (default: its `point` attribute), for runs shared with the main
-    experiment, whose files carry the point "default".
+    Args:
+        runs: roll-out score files, with attributes ``configuration`` and ``seed``.
+        quantity: the swept parameter (n_train_samples, corruption_level, ...): the dimension.
+        values: its values, in sweep order (the coordinate).
+        run_values: the value of each run, in the order of `runs`.
+        description: the dimension's long name; study: the dataset's ``study`` attribute.
     """
-    dim, long_name, kind = STUDY_DIMS[study]
-    prefix = {"samples": 1, "corruption": 1, "timestep": 2}.get(study, 0)
-    values = [kind(p[prefix:]) for p in points]
-    if run_points is None:
-        run_points = [r.attrs["point"] for r in runs]
-    if len(run_points) != len(runs):
-        raise ValueError(f"{len(runs)} runs but {len(run_points)} run points")
-    unknown = sorted(set(run_points) - set(points))
+    if len(run_values) != len(runs):
+        raise ValueError(f"{len(runs)} runs but {len(run_values)} run values")
+    unknown = [v for v in dict.fromkeys(run_values) if v not in list(values)]
     if unknown:
-        raise ValueError(f"runs of points {unknown} are not sweep points {list(points)} of {study}")
-    keyed = {}
-    for r, point in zip(runs, run_points, strict=True):
-        value = kind(point[prefix:])
-        key = (r.attrs["configuration"], value, int(r.attrs["seed"]))
-        keyed[key] = summary_scores(r, lead_times)
-    ds = stack_runs(keyed, ("configuration", dim, "seed"), (configurations, values, seeds))
-    ds[dim].attrs.update(long_name=long_name, units="1")
+        raise ValueError(f"runs at {quantity} {unknown} are not sweep values {list(values)}")
+    keyed = {
+        (r.attrs["configuration"], value, int(r.attrs["seed"])): summary_scores(r, lead_times)
+        for r, value in zip(runs, run_values, strict=True)
+    }
+    ds = stack_runs(keyed, ("configuration", quantity, "seed"), (configurations, values, seeds))
+    ds[quantity].attrs.update(long_name=description, units="1")
     return ds.assign_attrs(study=study)
