@@ -341,10 +341,27 @@ def ensemble_claims(
     """
     steps = sweep["diffusion_step"].values
     var = _member_variance(sweep)
+    grows = _spread_grows_claim(steps, var, min_rank_correlation, z)
+    near = _partial_on_attractor_claim(
+        steps,
+        var,
+        sweep["attractor_distance"].values,
+        partial_fraction,
+        n_coarse_steps,
+        max_distance_ratio,
+        z,
+    )
+    return [grows, near]
+
+
+def _spread_grows_claim(
+    steps: np.ndarray, var: np.ndarray, min_rank_correlation: float, z: float
+) -> ClaimResult:
+    """spread_grows from the member variances `var` (S, state, variable) at diffusion `steps`."""
     spread = np.sqrt(var.mean(axis=-1))  # (S, state)
     statement = "Ensemble spread grows with diffusion time"
     if len(steps) < 2:
-        grows = _claim(
+        return _claim(
             "spread_grows",
             statement,
             "Spearman(S, spread)",
@@ -355,40 +372,48 @@ def ensemble_claims(
             z,
             note="needs at least two diffusion steps",
         )
-    else:
-        rho = np.array(
-            [stats.spearmanr(steps, spread[:, j]).statistic for j in range(spread.shape[1])]
-        )
-        mean_spread = spread.mean(axis=1)
-        grows = _claim(
-            "spread_grows",
-            statement,
-            "Spearman correlation of S and a state's ensemble spread",
-            rho,
-            "states",
-            min_rank_correlation,
-            ABOVE,
-            z,
-            numbers="mean spread "
-            + ", ".join(f"S={s}: {_g(v)}" for s, v in zip(steps, mean_spread, strict=True)),
-        )
+    rho = np.array([stats.spearmanr(steps, spread[:, j]).statistic for j in range(spread.shape[1])])
+    mean_spread = spread.mean(axis=1)
+    return _claim(
+        "spread_grows",
+        statement,
+        "Spearman correlation of S and a state's ensemble spread",
+        rho,
+        "states",
+        min_rank_correlation,
+        ABOVE,
+        z,
+        numbers="mean spread "
+        + ", ".join(f"S={s}: {_g(v)}" for s, v in zip(steps, mean_spread, strict=True)),
+    )
+
+
+def _partial_on_attractor_claim(
+    steps: np.ndarray,
+    var: np.ndarray,
+    distance: np.ndarray,
+    partial_fraction: float,
+    n_coarse_steps: int,
+    max_distance_ratio: float,
+    z: float,
+) -> ClaimResult:
+    """partial_on_attractor: the worst ratio of squared attractor `distance` to squared member
+    displacement over the partial steps S <= `partial_fraction` * `n_coarse_steps`."""
     partial = steps <= partial_fraction * n_coarse_steps
     var_total = var.sum(axis=-1).mean(axis=1)  # (S,) mean squared member displacement
-    ratio = sweep["attractor_distance"].values / var_total
+    ratio = distance / var_total
     if partial.any():
         worst = int(np.argmax(np.where(partial, ratio, -np.inf)))
         values = [ratio[worst]]
         numbers = ", ".join(
             f"S={s}: {_g(d)} / {_g(v)}"
-            for s, d, v, p in zip(
-                steps, sweep["attractor_distance"].values, var_total, partial, strict=True
-            )
+            for s, d, v, p in zip(steps, distance, var_total, partial, strict=True)
             if p
         )
         note = f"worst partial step S={steps[worst]}"
     else:
         values, numbers, note = [], "", f"no diffusion step <= {partial_fraction} x K"
-    near = _claim(
+    return _claim(
         "partial_on_attractor",
         "Partially diffused ensembles stay near the attractor",
         "squared distance to the attractor / squared member displacement, worst partial S",
@@ -400,7 +425,6 @@ def ensemble_claims(
         numbers=numbers,
         note=note,
     )
-    return [grows, near]
 
 
 # ----------------------------------------------------------------------------------------------

@@ -45,7 +45,6 @@ def simulate_split(
     traj = dynamics.integrate_trajectories(
         x0, n_steps, n_burn_in=n_burn_in, dt=dt, sigma=sigma, rho=rho, beta=beta
     ).astype(np.float32)
-    time = np.arange(n_steps + 1, dtype=np.float64) * dt
     ds = xr.Dataset(
         {
             "state": (
@@ -58,48 +57,67 @@ def simulate_split(
                 },
             )
         },
-        coords={
-            "trajectory": (
-                "trajectory",
-                np.arange(n_trajectories, dtype=np.int32),
-                {"long_name": "trajectory index", "units": "1"},
-            ),
-            "time": (
-                "time",
-                time,
-                {
-                    # Lorenz 63 time is dimensionless (model time units, MTU): no UDUNITS time
-                    # unit applies, so no standard_name "time" or axis "T" (both promise one)
-                    "long_name": "model time since the end of the burn-in, in model time units",
-                    "units": "1",
-                    "comment": f"dimensionless Lorenz 63 model time (MTU); one RK4 step is {dt}",
-                },
-            ),
-            "variable": (
-                "variable",
-                np.array(VARIABLES),
-                {"long_name": "Lorenz 63 state variable", "units": "1"},
-            ),
-        },
-        attrs={
-            "title": "Lorenz 63 trajectories (RK4)",
-            "lorenz63_sigma": sigma,
-            "lorenz63_rho": rho,
-            "lorenz63_beta": beta,
-            "integrator": "classical fourth-order Runge-Kutta",
-            "dt": dt,
-            "n_burn_in_steps": n_burn_in,
-            "initial_state_std": initial_std,
-            "seed": seed,
-            "normalisation_shift": dynamics.NORM_SHIFT,
-            "normalisation_scale": dynamics.NORM_SCALE,
-            "normalisation": "normalised = (state - normalisation_shift) / normalisation_scale",
-        },
+        coords=_trajectory_coords(n_trajectories, n_steps, dt),
+        attrs=_split_attrs(dt, n_burn_in, initial_std, seed, sigma, rho, beta),
     )
     chunk = (1, min(time_chunk, n_steps + 1), 3)
     ds["state"].encoding.update({"chunksizes": chunk, "dtype": "float32", "_FillValue": None})
     ds["time"].encoding.update({"_FillValue": None})
     return ds
+
+
+def _trajectory_coords(n_trajectories: int, n_steps: int, dt: float) -> dict[str, tuple]:
+    """Coordinates of a split: trajectory index, model time (0, dt, ..., n_steps dt), variable."""
+    time = np.arange(n_steps + 1, dtype=np.float64) * dt
+    return {
+        "trajectory": (
+            "trajectory",
+            np.arange(n_trajectories, dtype=np.int32),
+            {"long_name": "trajectory index", "units": "1"},
+        ),
+        "time": (
+            "time",
+            time,
+            {
+                # Lorenz 63 time is dimensionless (model time units, MTU): no UDUNITS time
+                # unit applies, so no standard_name "time" or axis "T" (both promise one)
+                "long_name": "model time since the end of the burn-in, in model time units",
+                "units": "1",
+                "comment": f"dimensionless Lorenz 63 model time (MTU); one RK4 step is {dt}",
+            },
+        ),
+        "variable": (
+            "variable",
+            np.array(VARIABLES),
+            {"long_name": "Lorenz 63 state variable", "units": "1"},
+        ),
+    }
+
+
+def _split_attrs(
+    dt: float,
+    n_burn_in: int,
+    initial_std: float,
+    seed: int,
+    sigma: float,
+    rho: float,
+    beta: float,
+) -> dict[str, object]:
+    """Global attributes of a split: model, integrator, seed and the normalisation constants."""
+    return {
+        "title": "Lorenz 63 trajectories (RK4)",
+        "lorenz63_sigma": sigma,
+        "lorenz63_rho": rho,
+        "lorenz63_beta": beta,
+        "integrator": "classical fourth-order Runge-Kutta",
+        "dt": dt,
+        "n_burn_in_steps": n_burn_in,
+        "initial_state_std": initial_std,
+        "seed": seed,
+        "normalisation_shift": dynamics.NORM_SHIFT,
+        "normalisation_scale": dynamics.NORM_SCALE,
+        "normalisation": "normalised = (state - normalisation_shift) / normalisation_scale",
+    }
 
 
 def read_trajectories(

@@ -260,6 +260,20 @@ def summary_page(
         notes: further lines shown under "What was skipped".
     """
     body = [f"<h1>Run summary: preset <code>{html.escape(preset)}</code></h1>"]
+    body += _facts_section(preset, commit, made_at, records)
+    body += _where_section(records)
+    body.append("<h2>What was skipped</h2>")
+    body += _failed_section(failed)
+    body += _not_made_section(not_made, notes)
+    body += _preset_section(preset, differences)
+    return html_page(f"Run summary ({preset})", "\n".join(body))
+
+
+def _facts_section(
+    preset: str, commit: str, made_at: _dt.datetime, records: Sequence[Provenance]
+) -> list[str]:
+    """Preset, commits, date and file counts; a warning when the results mix commits."""
+    body: list[str] = []
     commits = sorted({(r.git_commit, r.git_dirty) for r in records})
     on_slurm = sum(r.ran_on_slurm for r in records)
     facts = [
@@ -278,8 +292,12 @@ def summary_page(
             "<p class='warning'>The results come from more than one commit or from a checkout "
             "with uncommitted changes; see the table below.</p>"
         )
+    return body
 
-    body.append("<h2>What ran where</h2>")
+
+def _where_section(records: Sequence[Provenance]) -> list[str]:
+    """Which step wrote how many files, under which SLURM jobs; the files per commit if several."""
+    body = ["<h2>What ran where</h2>"]
     body.append(
         "<p class='muted'>From the provenance attributes of every result file: the step that "
         "wrote it, and the SLURM job id it ran under (local = not under SLURM).</p>"
@@ -304,8 +322,12 @@ def summary_page(
                 ],
             )
         )
+    return body
 
-    body.append("<h2>What was skipped</h2>")
+
+def _failed_section(failed: Sequence[FailedJob]) -> list[str]:
+    """The jobs Snakemake logged as failed, and whether their outputs exist now."""
+    body: list[str] = []
     if failed:
         body.append("<h3 class='warning'>Jobs that failed</h3>")
         body.append(
@@ -329,12 +351,23 @@ def summary_page(
         )
     else:
         body.append("<p>No failed jobs in Snakemake's logs of this working directory.</p>")
+    return body
+
+
+def _not_made_section(not_made: Sequence[str], notes: Sequence[str]) -> list[str]:
+    """Parts of the paper this configuration does not make, and further notes."""
+    body: list[str] = []
     if not_made:
         body.append("<h3>Parts of the paper this configuration does not make</h3>")
         body.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in not_made) + "</ul>")
     for note in notes:
         body.append(f"<p>{html.escape(note)}</p>")
-    body.append(f"<h3>Preset <code>{html.escape(preset)}</code> against the paper preset</h3>")
+    return body
+
+
+def _preset_section(preset: str, differences: Sequence[ConfigDifference]) -> list[str]:
+    """Config keys where the preset differs from the paper preset."""
+    body = [f"<h3>Preset <code>{html.escape(preset)}</code> against the paper preset</h3>"]
     if differences:
         body.append(
             _table(
@@ -344,4 +377,4 @@ def summary_page(
         )
     else:
         body.append("<p>The paper preset: nothing reduced or left out.</p>")
-    return html_page(f"Run summary ({preset})", "\n".join(body))
+    return body

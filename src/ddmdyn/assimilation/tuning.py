@@ -99,40 +99,14 @@ def select_optimum(
     method = runs[0].attrs["method"]
     parameter = runs[0].attrs["parameter_name"]
     where = f"{method} at observation interval {obs_every}"
-    grid = []
-    for run in runs:
-        per_truth = np.asarray(run["ana_rmse"].values, dtype=float)
-        pooled = float(pooled_nrmse(per_truth))
-        grid.append(
-            {
-                "value": float(run.attrs["parameter_value"]),
-                "objective": pooled,
-                "n_diverged": int(diverged_truths(per_truth, divergence_nrmse).sum()),
-                "mean_truth_nrmse": float(np.mean(per_truth)),
-            }
-        )
-    grid.sort(key=lambda g: g["value"])
+    grid = _score_grid(runs, divergence_nrmse)
     n_truths = int(np.asarray(runs[0]["ana_rmse"].values).size)
-    if not any(g["n_diverged"] < n_truths for g in grid):
-        raise ValueError(
-            f"every tuning run of {where} diverged on every tuning truth "
-            f"(analysis nRMSE > {divergence_nrmse} or not finite)"
-        )
-    best = min(
-        grid,
-        key=lambda g: (
-            g["n_diverged"],
-            g["objective"] if np.isfinite(g["objective"]) else math.inf,
-        ),
-    )
+    best = _best_grid_value(grid, n_truths, where, divergence_nrmse)
     value = best["value"]
     if parameter == "diffusion_step":
         value = round(value)
     values = [g["value"] for g in grid]
-    side = _edge(best["value"], values)
-    hard = side == "lower" and math.isclose(
-        best["value"], HARD_LOWER_BOUNDS.get(parameter, math.nan)
-    )
+    side, hard = _grid_edge(best["value"], values, parameter)
     edge_error = side is not None and not hard
     if edge_error and on_grid_edge == "error":
         raise GridEdgeError(
@@ -144,11 +118,8 @@ def select_optimum(
         "method": method,
         "parameter_name": parameter,
         "value": value,
-        "objective": best["objective"] if np.isfinite(best["objective"]) else None,
-        "grid": [
-            {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in g.items()}
-            for g in grid
-        ],
+        "objective": _finite_or_none(best["objective"]),
+        "grid": [{k: _finite_or_none(v) for k, v in g.items()} for g in grid],
         "authors_value": authors_value,
         "at_grid_edge": side is not None,
         "edge_side": side,
@@ -161,3 +132,54 @@ def select_optimum(
         "(sqrt of the mean squared nRMSE); ranked after the number of diverged truths",
         "obs_every": None if obs_every is None else int(obs_every),
     }
+
+
+def _grid_edge(value: float, values: list[float], parameter: str) -> tuple[str | None, bool]:
+    """(edge side of `value` in the grid `values`: lower / upper / None, whether that edge is
+    the parameter's hard lower bound)."""
+    side = _edge(value, values)
+    hard = side == "lower" and math.isclose(value, HARD_LOWER_BOUNDS.get(parameter, math.nan))
+    return side, hard
+
+
+def _score_grid(runs: Sequence[xr.Dataset], divergence_nrmse: float) -> list[dict[str, Any]]:
+    """Score of each run's grid value, in ascending grid order: {value, objective (pooled
+    analysis nRMSE), n_diverged, mean_truth_nrmse}."""
+    grid = []
+    for run in runs:
+        per_truth = np.asarray(run["ana_rmse"].values, dtype=float)
+        grid.append(
+            {
+                "value": float(run.attrs["parameter_value"]),
+                "objective": float(pooled_nrmse(per_truth)),
+                "n_diverged": int(diverged_truths(per_truth, divergence_nrmse).sum()),
+                "mean_truth_nrmse": float(np.mean(per_truth)),
+            }
+        )
+    grid.sort(key=lambda g: g["value"])
+    return grid
+
+
+def _best_grid_value(
+    grid: list[dict[str, Any]], n_truths: int, where: str, divergence_nrmse: float
+) -> dict[str, Any]:
+    """The grid entry with the fewest diverged truths, then the lowest finite objective.
+
+    Raises ValueError when every value diverged on every truth."""
+    if not any(g["n_diverged"] < n_truths for g in grid):
+        raise ValueError(
+            f"every tuning run of {where} diverged on every tuning truth "
+            f"(analysis nRMSE > {divergence_nrmse} or not finite)"
+        )
+    return min(
+        grid,
+        key=lambda g: (
+            g["n_diverged"],
+            g["objective"] if np.isfinite(g["objective"]) else math.inf,
+        ),
+    )
+
+
+def _finite_or_none(v: Any) -> Any:
+    """None for a non-finite float (JSON has no NaN), else `v`."""
+    return None if isinstance(v, float) and not np.isfinite(v) else v

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import xarray as xr
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
@@ -65,52 +66,15 @@ def fig08_ensembles_around_state(
     units = ens.attrs.get("units")
     chosen = ens.sel(diffusion_step=list(steps), method="nearest")
     members = np.asarray(chosen.values, float)  # (steps, member, variable)
-    background = None
-    if test is not None:
-        background = np.asarray(test.transpose(..., "variable").values, float).reshape(-1, 3)
-        background = background[np.all(np.isfinite(background), axis=1)]
-        if len(background) > max_background:
-            idx = np.random.default_rng(0).choice(len(background), max_background, replace=False)
-            background = background[idx]
-    pts = np.concatenate([members.reshape(-1, 3), centre[None]], axis=0)
-    pts = pts[np.all(np.isfinite(pts), axis=1)]
-    lo, hi = pts.min(axis=0), pts.max(axis=0)
-    pad = 0.1 * np.maximum(hi - lo, 1e-3) + 0.5
+    background = None if test is None else _attractor_background(test, max_background)
+    lo, hi, pad = _ensemble_limits(members, centre)
     ncols = len(steps)
     fig, axes = new_figure(2, ncols, width=PAGE_WIDTH, height=PAGE_WIDTH * 0.5 + 0.3)
     step_values = coord_values(chosen, "diffusion_step")
     for c in range(ncols):
         for r, (i, j) in enumerate(ENSEMBLE_PLANES):
             ax = axes[r, c]
-            if background is not None:
-                ax.scatter(
-                    background[:, i],
-                    background[:, j],
-                    s=0.3,
-                    color=ATTRACTOR_COLOUR,
-                    lw=0,
-                    rasterized=True,
-                    label="attractor (test data)",
-                )
-            ax.scatter(
-                members[c, :, i],
-                members[c, :, j],
-                s=6,
-                color=ANALYSIS_COLOUR,
-                alpha=0.7,
-                lw=0,
-                label="ensemble members",
-            )
-            ax.scatter(
-                centre[i],
-                centre[j],
-                s=40,
-                marker="*",
-                color="black",
-                lw=0,
-                zorder=5,
-                label="centre state",
-            )
+            _draw_ensemble_plane(ax, (i, j), members[c], centre, background)
             ax.set_xlim(lo[i] - pad[i], hi[i] + pad[i])
             ax.set_ylim(lo[j] - pad[j], hi[j] + pad[j])
             ax.set_xlabel(_var_label(var_names[i], units))
@@ -123,6 +87,67 @@ def fig08_ensembles_around_state(
     label_panels(axes.ravel())
     set_suptitle(fig, title)
     return fig
+
+
+def _attractor_background(test: xr.DataArray, max_background: int) -> np.ndarray:
+    """Finite attractor states (n, 3) of `test`, at most `max_background` (fixed random subset)."""
+    background = np.asarray(test.transpose(..., "variable").values, float).reshape(-1, 3)
+    background = background[np.all(np.isfinite(background), axis=1)]
+    if len(background) > max_background:
+        idx = np.random.default_rng(0).choice(len(background), max_background, replace=False)
+        background = background[idx]
+    return background
+
+
+def _ensemble_limits(
+    members: np.ndarray, centre: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(low, high, padding) per variable of the finite members and the centre state."""
+    pts = np.concatenate([members.reshape(-1, 3), centre[None]], axis=0)
+    pts = pts[np.all(np.isfinite(pts), axis=1)]
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    pad = 0.1 * np.maximum(hi - lo, 1e-3) + 0.5
+    return lo, hi, pad
+
+
+def _draw_ensemble_plane(
+    ax: Axes,
+    plane: tuple[int, int],
+    members: np.ndarray,
+    centre: np.ndarray,
+    background: np.ndarray | None,
+) -> None:
+    """Background attractor, ensemble members (member, variable) and centre in plane (i, j)."""
+    i, j = plane
+    if background is not None:
+        ax.scatter(
+            background[:, i],
+            background[:, j],
+            s=0.3,
+            color=ATTRACTOR_COLOUR,
+            lw=0,
+            rasterized=True,
+            label="attractor (test data)",
+        )
+    ax.scatter(
+        members[:, i],
+        members[:, j],
+        s=6,
+        color=ANALYSIS_COLOUR,
+        alpha=0.7,
+        lw=0,
+        label="ensemble members",
+    )
+    ax.scatter(
+        centre[i],
+        centre[j],
+        s=40,
+        marker="*",
+        color="black",
+        lw=0,
+        zorder=5,
+        label="centre state",
+    )
 
 
 def _var_label(name: str, units: str | None) -> str:

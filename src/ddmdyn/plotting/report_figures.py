@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
@@ -164,59 +165,82 @@ def tuning_curves_figure(
     fig, axes = new_figure(nrows, ncols, width=PAGE_WIDTH, height=2.1 * nrows + 0.9, squeeze=False)
     flat = axes.ravel()
     for ax, curve in zip(flat, curves, strict=False):
-        x = curve.values
-        finite = np.isfinite(curve.objective)
-        if curve.per_truth.shape[1] > 1:
-            for j in range(curve.per_truth.shape[1]):
-                ax.plot(x, curve.per_truth[:, j], ls="none", marker=".", ms=2.5, color="#AAAAAA")
-        ax.plot(x[finite], curve.objective[finite], color="#0072B2", marker="o", ms=3.5, lw=1.0)
-        diverged = ~finite | (curve.n_diverged > 0)
-        if diverged.any():
-            ax.plot(
-                x[diverged],
-                np.zeros(diverged.sum()),
-                ls="none",
-                marker="x",
-                color=WARNING_COLOUR,
-                transform=ax.get_xaxis_transform(),
-                clip_on=False,
-            )
-        chosen = np.isclose(x, curve.chosen)
-        if chosen.any() and np.isfinite(curve.objective[chosen]).all():
-            ax.plot(
-                x[chosen],
-                curve.objective[chosen],
-                ls="none",
-                marker="*",
-                ms=11,
-                color=CHOSEN_COLOUR,
-                markeredgecolor="black",
-                markeredgewidth=0.5,
-                zorder=5,
-            )
-        else:  # the chosen value is not a grid point with a score: mark its position
-            ax.axvline(curve.chosen, color=CHOSEN_COLOUR, lw=1.2)
-        if curve.authors_value is not None:
-            ax.axvline(curve.authors_value, color=AUTHORS_COLOUR, ls=":", lw=1.2)
-        if len(x) > 1 and x.min() > 0 and x.max() / x.min() > 20:
-            ax.set_xscale("log")
-        elif np.all(x == np.round(x)):  # diffusion steps: integer ticks
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel(curve.parameter_name.replace("_", " "))
-        chosen_text = f"chosen {curve.chosen:g}"
-        if curve.edge_warning:
-            ax.set_title(f"{curve.method}\n{chosen_text}, ⚠ on the grid edge", color=WARNING_COLOUR)
-            for spine in ax.spines.values():
-                spine.set_edgecolor(WARNING_COLOUR)
-        elif curve.at_edge:
-            ax.set_title(f"{curve.method}\n{chosen_text} (edge = hard bound)")
-        else:
-            ax.set_title(f"{curve.method}\n{chosen_text}")
+        _draw_tuning_curve(ax, curve)
+        _label_tuning_panel(ax, curve)
     for ax in flat[len(curves) :]:
         ax.set_visible(False)
     label_panels(flat[: len(curves)])
     fig.supylabel("tuning score: analysis nRMSE (normalised units)", fontsize=8)
-    handles = [
+    fig.legend(handles=_tuning_legend_handles(), loc="outside lower center", ncols=5)
+    if title is None:
+        title = "Grid tuning of the DA methods" + (
+            f" (observations every {obs_every} steps)" if obs_every is not None else ""
+        )
+    set_suptitle(fig, title)
+    return fig
+
+
+def _draw_tuning_curve(ax: Axes, curve: TuningCurve) -> None:
+    """Each truth's nRMSE, the score line, diverged values (red crosses on the bottom axis), the
+    chosen value (star, or a vertical line when it has no score) and the authors' value."""
+    x = curve.values
+    finite = np.isfinite(curve.objective)
+    if curve.per_truth.shape[1] > 1:
+        for j in range(curve.per_truth.shape[1]):
+            ax.plot(x, curve.per_truth[:, j], ls="none", marker=".", ms=2.5, color="#AAAAAA")
+    ax.plot(x[finite], curve.objective[finite], color="#0072B2", marker="o", ms=3.5, lw=1.0)
+    diverged = ~finite | (curve.n_diverged > 0)
+    if diverged.any():
+        ax.plot(
+            x[diverged],
+            np.zeros(diverged.sum()),
+            ls="none",
+            marker="x",
+            color=WARNING_COLOUR,
+            transform=ax.get_xaxis_transform(),
+            clip_on=False,
+        )
+    chosen = np.isclose(x, curve.chosen)
+    if chosen.any() and np.isfinite(curve.objective[chosen]).all():
+        ax.plot(
+            x[chosen],
+            curve.objective[chosen],
+            ls="none",
+            marker="*",
+            ms=11,
+            color=CHOSEN_COLOUR,
+            markeredgecolor="black",
+            markeredgewidth=0.5,
+            zorder=5,
+        )
+    else:  # the chosen value is not a grid point with a score: mark its position
+        ax.axvline(curve.chosen, color=CHOSEN_COLOUR, lw=1.2)
+    if curve.authors_value is not None:
+        ax.axvline(curve.authors_value, color=AUTHORS_COLOUR, ls=":", lw=1.2)
+    if len(x) > 1 and x.min() > 0 and x.max() / x.min() > 20:
+        ax.set_xscale("log")
+    elif np.all(x == np.round(x)):  # diffusion steps: integer ticks
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _label_tuning_panel(ax: Axes, curve: TuningCurve) -> None:
+    """x label and title; a red frame and a warning when the choice is on a grid edge that is
+    not a hard bound."""
+    ax.set_xlabel(curve.parameter_name.replace("_", " "))
+    chosen_text = f"chosen {curve.chosen:g}"
+    if curve.edge_warning:
+        ax.set_title(f"{curve.method}\n{chosen_text}, ⚠ on the grid edge", color=WARNING_COLOUR)
+        for spine in ax.spines.values():
+            spine.set_edgecolor(WARNING_COLOUR)
+    elif curve.at_edge:
+        ax.set_title(f"{curve.method}\n{chosen_text} (edge = hard bound)")
+    else:
+        ax.set_title(f"{curve.method}\n{chosen_text}")
+
+
+def _tuning_legend_handles() -> list[Line2D]:
+    """Legend entries of the tuning figure."""
+    return [
         Line2D([], [], color="#0072B2", marker="o", ms=3.5, label="score of the grid value"),
         Line2D([], [], color="#AAAAAA", marker=".", ls="none", label="each truth"),
         Line2D(
@@ -232,13 +256,6 @@ def tuning_curves_figure(
         Line2D([], [], color=AUTHORS_COLOUR, ls=":", label="authors' value"),
         Line2D([], [], color=WARNING_COLOUR, marker="x", ls="none", label="diverged on some truth"),
     ]
-    fig.legend(handles=handles, loc="outside lower center", ncols=5)
-    if title is None:
-        title = "Grid tuning of the DA methods" + (
-            f" (observations every {obs_every} steps)" if obs_every is not None else ""
-        )
-    set_suptitle(fig, title)
-    return fig
 
 
 # --------------------------------------------------------------------------------------------
