@@ -18,21 +18,26 @@ TORCH_FREE = [
 ]
 
 
-@pytest.mark.parametrize("module", TORCH_FREE)
-def test_module_imports_without_torch_numba_or_scipy(module):
+def _assert_imports_without(modules: str, heavy: set[str]) -> None:
+    """Import `modules` (comma-separated) in a fresh interpreter; none of `heavy` may load."""
     code = (
-        f"import sys, {module}\n"
-        "heavy = sorted({'torch', 'numba', 'scipy'} & set(sys.modules))\n"
+        f"import sys, {modules}\n"
+        f"heavy = sorted(set({sorted(heavy)!r}) & set(sys.modules))\n"
         "assert not heavy, heavy\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
 
 
+@pytest.mark.parametrize("module", TORCH_FREE)
+def test_module_imports_without_torch_numba_or_scipy(module):
+    _assert_imports_without(module, {"torch", "numba", "scipy"})
+
+
 TABLE_JOBS = {  # what the table scripts import: tables never need matplotlib
     "generation_table": "ddmdyn.io, ddmdyn.logs, ddmdyn.tables",
-    "collect_surrogate": "ddmdyn.io, ddmdyn.logs, ddmdyn.surrogate.collect, ddmdyn.tables",
-    "collect_assimilation": (
+    "surrogate_table": "ddmdyn.io, ddmdyn.logs, ddmdyn.surrogate.collect, ddmdyn.tables",
+    "da_table": (
         "ddmdyn.assimilation.collect, ddmdyn.dynamics, ddmdyn.io, ddmdyn.logs, ddmdyn.tables"
     ),
 }
@@ -40,10 +45,4 @@ TABLE_JOBS = {  # what the table scripts import: tables never need matplotlib
 
 @pytest.mark.parametrize("script", sorted(TABLE_JOBS))
 def test_table_jobs_import_no_matplotlib(script):
-    code = (
-        f"import sys, {TABLE_JOBS[script]}\n"
-        "heavy = sorted({'matplotlib', 'torch', 'scipy'} & set(sys.modules))\n"
-        "assert not heavy, heavy\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
+    _assert_imports_without(TABLE_JOBS[script], {"matplotlib", "torch", "scipy"})
