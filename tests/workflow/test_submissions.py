@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from ddmdyn.slurm_profile import SiteFacts, render_profile
-from tests.smk import ROOT, TINY, planned_jobs, snakemake
+from tests.smk import ROOT, TINY, figure_catalogue, planned_jobs, snakemake
 
 PAPER = ROOT / "config" / "config.yaml"
 SUBMISSION_LIMIT = 600
@@ -39,11 +39,12 @@ CLUSTER_RULES = {
 
 
 def localrules() -> set[str]:
-    """Names in the Snakefile's `localrules:` block."""
+    """Names in the Snakefile's `localrules:` block, and the figure rules (rules/figures.smk
+    makes one per catalogue entry, each with `localrule: True`)."""
     text = (ROOT / "workflow" / "Snakefile").read_text()
     block = re.search(r"^localrules:\n((?:    \w+,?\n)+)", text, re.M)
     assert block, "the Snakefile has no localrules: block"
-    return set(re.findall(r"\w+", block.group(1)))
+    return set(re.findall(r"\w+", block.group(1))) | set(figure_catalogue())
 
 
 def dry_run_blocks(output: str) -> Counter:
