@@ -30,7 +30,7 @@ def pick_states(trajectories: np.ndarray, n_states: int, seed: int) -> np.ndarra
 def generate_sweep(
     model,
     centres_phys: np.ndarray,
-    steps: Sequence[int],
+    diffusion_steps: Sequence[int],
     n_members: int,
     n_coarse_steps: int,
     sampler: str,
@@ -55,12 +55,12 @@ def generate_sweep(
                 model.schedule,
                 states,
                 n_members=n_members,
-                diffusion_steps=list(steps),
+                diffusion_steps=list(diffusion_steps),
                 n_coarse_steps=n_coarse_steps,
                 seed=seed,
                 stream_ids=ids,
                 cycle=0,
-                method=sampler,
+                sampler=sampler,
                 eta=eta,
             )
             out.append(dynamics.denormalise(ens.double().cpu().numpy()))
@@ -83,7 +83,10 @@ def mardia_excess_kurtosis(ens: np.ndarray) -> np.ndarray:
 
 
 def sweep_statistics(
-    ens_phys: np.ndarray, centres_phys: np.ndarray, steps: Sequence[int], reference_norm: np.ndarray
+    ens_phys: np.ndarray,
+    centres_phys: np.ndarray,
+    diffusion_steps: Sequence[int],
+    reference_norm: np.ndarray,
 ) -> xr.Dataset:
     """Statistics of diffusion ensembles (n_states, n_steps, M, 3) as a dataset.
 
@@ -98,7 +101,7 @@ def sweep_statistics(
     dist = np.array(
         [
             nearest_neighbour_sq_dist(ens_norm[:, j].reshape(-1, 3), tree).mean()
-            for j in range(len(steps))
+            for j in range(len(diffusion_steps))
         ]
     )
     one = {"units": "1"}
@@ -147,7 +150,7 @@ def sweep_statistics(
         coords={
             "diffusion_step": (
                 "diffusion_step",
-                np.asarray(steps, dtype=np.int64),
+                np.asarray(diffusion_steps, dtype=np.int64),
                 {"long_name": "diffusion steps S", "units": "1"},
             ),
             "variable": ("variable", np.array(["x", "y", "z"])),

@@ -43,7 +43,7 @@ def generate_states(
         model.schedule,
         n_samples,
         n_coarse_steps=n_coarse_steps,
-        method=sampler,
+        sampler=sampler,
         eta=eta,
         seed=seed,
         batch_size=batch_size,

@@ -73,7 +73,7 @@ class MixtureOracle:
         return x0.to(z.dtype), ((zd - a * x0) / s).to(z.dtype)
 
 
-def propagate_gaussian(oracle, schedule, K, method, eta, k0=None, mu=None, cov=None):
+def propagate_gaussian(oracle, schedule, K, sampler, eta, k0=None, mu=None, cov=None):
     """Exact mean/cov of the sampler output with the Gaussian oracle, from z ~ N(mu, cov)."""
     T = schedule.timesteps
     k0 = K if k0 is None else k0
@@ -88,7 +88,7 @@ def propagate_gaussian(oracle, schedule, K, method, eta, k0=None, mu=None, cov=N
         x_lin, x_off = G, (eye - a * G) @ oracle.mean
         if s == 0:
             return x_lin @ mu + x_off, x_lin @ cov @ x_lin.T
-        if method == "ddpm":
+        if sampler == "ddpm":
             cz, cx, var = ddpm_step_coefficients(ab[t], ab[s])
             L, off, nv = cz * eye + cx * x_lin, cx * x_off, var
         else:
@@ -145,7 +145,7 @@ def test_ddim_coefficients_limits():
 
 
 @pytest.mark.parametrize(
-    ("K", "method", "eta", "sched", "law_tol"),
+    ("K", "sampler", "eta", "sched", "law_tol"),
     [
         (1000, "ddpm", 0.0, "cosine", 0.01),
         (100, "ddpm", 0.0, "cosine", 0.06),
@@ -155,15 +155,15 @@ def test_ddim_coefficients_limits():
         (100, "ddpm", 0.0, "linear", 0.12),
     ],
 )
-def test_gaussian_oracle_reproduces_law(K, method, eta, sched, law_tol):
+def test_gaussian_oracle_reproduces_law(K, sampler, eta, sched, law_tol):
     schedule = cosine_schedule() if sched == "cosine" else linear_schedule()
     oracle = GaussianOracle(schedule)
-    mu, cov = propagate_gaussian(oracle, schedule, K, method, eta)
+    mu, cov = propagate_gaussian(oracle, schedule, K, sampler, eta)
     # the sampler's own law is close to the data law (discretisation error only)
     assert torch.allclose(mu, MEAN, atol=law_tol)
     assert torch.allclose(cov, COV, atol=law_tol)
     n = 10_000 if K == 1000 else 20_000
-    x = sample(oracle, schedule, n, K, method, eta, seed=1, batch_size=n)
+    x = sample(oracle, schedule, n, K, sampler, eta, seed=1, batch_size=n)
     assert x.shape == (n, 3) and x.dtype == torch.float32
     assert_matches_law(x, mu, cov)
 
@@ -252,4 +252,4 @@ def test_last_step_returns_x0_hat_without_clipping():
     with pytest.raises(ValueError):
         reconstruct(far, schedule, torch.zeros(4, 3), 0, 100)
     with pytest.raises(ValueError):
-        reconstruct(far, schedule, torch.zeros(4, 3), 3, 100, method="euler")
+        reconstruct(far, schedule, torch.zeros(4, 3), 3, 100, sampler="euler")

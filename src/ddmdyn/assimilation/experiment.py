@@ -56,7 +56,7 @@ def diffusion_source(
                 seed=seed,
                 stream_ids=torch.as_tensor(truth_index, device=device),
                 cycle=cycle,
-                method=settings.sampler,
+                sampler=settings.sampler,
                 eta=settings.eta,
             )
         return denormalise(ens[:, 0].double().cpu().numpy())

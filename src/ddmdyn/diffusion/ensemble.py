@@ -36,7 +36,7 @@ def diffusion_ensemble(
     seed: int = 0,
     stream_ids: torch.Tensor | None = None,
     cycle: int = 0,
-    method: str = "ddpm",
+    sampler: str = "ddpm",
     eta: float = 0.0,
 ) -> torch.Tensor:
     """Diffusion ensembles around states; all (state, S, member) rows share one reverse loop.
@@ -51,7 +51,7 @@ def diffusion_ensemble(
         seed: integer seed.
         stream_ids: (B,) int64 identities of the states (e.g. truth index); default arange(B).
         cycle: assimilation cycle (or any further integer key).
-        method, eta: 'ddpm' (paper) or 'ddim' with eta.
+        sampler, eta: 'ddpm' (paper) or 'ddim' with eta.
 
     Returns:
         (B, len(diffusion_steps), M, D) members in normalised space, dtype of states.
@@ -93,5 +93,5 @@ def diffusion_ensemble(
             sk = step_key if rows is None else step_key.index(rows)
             return sk.extend(k).normal(D, states.dtype)
 
-        out = reverse_chain(denoiser, schedule, z, S_rows, K, method, eta, noise)
+        out = reverse_chain(denoiser, schedule, z, S_rows, K, sampler, eta, noise)
     return out.view(B, nS, M, D)

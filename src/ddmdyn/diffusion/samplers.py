@@ -23,6 +23,7 @@ from .model import Denoiser
 from .schedules import NoiseSchedule
 
 __all__ = [
+    "SAMPLERS",
     "coarse_to_fine",
     "ddim_step_coefficients",
     "ddpm_step_coefficients",
@@ -31,7 +32,7 @@ __all__ = [
     "sample",
 ]
 
-METHODS = ("ddpm", "ddim")
+SAMPLERS = ("ddpm", "ddim")
 #: Stream-id layout of `sample`: keys (seed, sample index, purpose, coarse step).
 PURPOSE_PRIOR = 0
 PURPOSE_STEP = 1
@@ -80,7 +81,7 @@ def reverse_chain(
     z: torch.Tensor,
     k0: torch.Tensor | int,
     n_coarse_steps: int,
-    method: str = "ddpm",
+    sampler: str = "ddpm",
     eta: float = 0.0,
     noise: NoiseFn | None = None,
 ) -> torch.Tensor:
@@ -95,14 +96,14 @@ def reverse_chain(
         z: (B, D) noisy states at fine step coarse_to_fine(k0) of each row.
         k0: int or int tensor (B,) of coarse start steps in 1..K.
         n_coarse_steps: K.
-        method: 'ddpm' or 'ddim'.
+        sampler: 'ddpm' or 'ddim' (one of `SAMPLERS`).
         eta: DDIM stochasticity (ignored for DDPM).
         noise: noise(k, rows) -> (len(rows) or B, D) tensor of N(0,1) for coarse step k, where
             rows is an int64 index tensor of the active rows or None for all rows; default
             torch.randn (not reproducible across batch sizes).
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}")
+    if sampler not in SAMPLERS:
+        raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
     K, T = int(n_coarse_steps), schedule.timesteps
     B = z.shape[0]
     if isinstance(k0, torch.Tensor):
@@ -137,7 +138,7 @@ def reverse_chain(
         x0_hat, eps_hat = denoiser(zk, tk)
         if k == 1 or s == 0:
             new = x0_hat
-        elif method == "ddpm":
+        elif sampler == "ddpm":
             c_z, c_x, var = ddpm_step_coefficients(ab[t], ab[s])
             new = c_z * zk + c_x * x0_hat + math.sqrt(var) * noise(k, rows)
         else:
@@ -158,7 +159,7 @@ def reconstruct(
     z: torch.Tensor,
     k0: int,
     n_coarse_steps: int,
-    method: str = "ddpm",
+    sampler: str = "ddpm",
     eta: float = 0.0,
     noise: Callable[[int], torch.Tensor] | None = None,
 ) -> torch.Tensor:
@@ -169,7 +170,7 @@ def reconstruct(
     """
     fn = None if noise is None else (lambda k, rows: noise(k))
     with torch.inference_mode():
-        return reverse_chain(denoiser, schedule, z, int(k0), n_coarse_steps, method, eta, fn)
+        return reverse_chain(denoiser, schedule, z, int(k0), n_coarse_steps, sampler, eta, fn)
 
 
 def sample(
@@ -177,7 +178,7 @@ def sample(
     schedule: NoiseSchedule,
     n_samples: int,
     n_coarse_steps: int = 1000,
-    method: str = "ddpm",
+    sampler: str = "ddpm",
     eta: float = 0.0,
     seed: int = 0,
     batch_size: int = 16384,
@@ -205,6 +206,6 @@ def sample(
                 return (sk if rows is None else sk.index(rows)).extend(k).normal(n_dim)
 
             out[start:stop] = reverse_chain(
-                denoiser, schedule, z, n_coarse_steps, n_coarse_steps, method, eta, noise
+                denoiser, schedule, z, n_coarse_steps, n_coarse_steps, sampler, eta, noise
             )
     return out
