@@ -62,13 +62,14 @@ SCRIPT = textwrap.dedent(
     torch.set_num_threads(1)
     sys.path.insert(0, {test_dir!r})
     from test_diffusion_training import TINY, TRAIN, VAL
-    from ddmdyn.diffusion.training import train_diffusion, TrainingInterrupted
+    from ddmdyn.checkpointing import JobInterrupted
+    from ddmdyn.diffusion.training import train_diffusion
     ckpt, out, slow = sys.argv[1], sys.argv[2], sys.argv[3] == "slow"
     cfg = replace(TINY, log_every=1)
     log = (lambda msg: time.sleep(0.1)) if slow else None
     try:
         res = train_diffusion(cfg, TRAIN, VAL, ckpt, progress=False, log=log)
-    except TrainingInterrupted as exc:
+    except JobInterrupted as exc:
         print("interrupted at", exc.step, flush=True)
         sys.exit(3)
     torch.save({{"raw": res.raw_state, "ema": res.ema_state}}, out)

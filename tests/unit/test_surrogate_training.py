@@ -117,7 +117,13 @@ def test_tiny_joint_training_reduces_validation_loss(l63):
     model = build_surrogate("dense", "linear", {"widths": [32, 32]}, seed=0)
     before, _ = evaluate(model, *val_pairs)
     hist = train_surrogate(
-        model, sampler, n_steps=200, batch_size=128, lr=3e-3, val_pairs=val_pairs, val_every=100
+        model,
+        sampler,
+        n_steps=200,
+        batch_size=128,
+        learning_rate=3e-3,
+        val_pairs=val_pairs,
+        val_every=100,
     )
     assert hist.step == [100, 200]
     assert hist.val_loss[-1] < 0.2 * before
@@ -137,7 +143,12 @@ def test_frozen_backbone_training_changes_only_the_head(l63):
 def test_resumed_training_equals_uninterrupted(l63, tmp_path):
     train, val = l63
     xv, yv = validation_pairs(val, dt=10)
-    kw = {"batch_size": 32, "lr": 1e-3, "val_every": 4, "val_pairs": (xv[:256], yv[:256])}
+    kw = {
+        "batch_size": 32,
+        "learning_rate": 1e-3,
+        "val_every": 4,
+        "val_pairs": (xv[:256], yv[:256]),
+    }
     full = build_surrogate("dense", "linear", {"widths": [16]}, seed=1)
     ref = train_surrogate(full, PairSampler(train, seed=2, corruption=0.1), n_steps=8, **kw)
     ckpt = tmp_path / "surrogate.ckpt"
@@ -168,7 +179,12 @@ class _SignalAt(PairSampler):
 def test_sigterm_between_validations_checkpoints_and_resumes_bit_for_bit(l63, tmp_path):
     train, val = l63
     xv, yv = validation_pairs(val, dt=10)
-    kw = {"batch_size": 32, "lr": 1e-3, "val_every": 4, "val_pairs": (xv[:256], yv[:256])}
+    kw = {
+        "batch_size": 32,
+        "learning_rate": 1e-3,
+        "val_every": 4,
+        "val_pairs": (xv[:256], yv[:256]),
+    }
     full = build_surrogate("dense", "linear", {"widths": [16]}, seed=1)
     ref = train_surrogate(full, PairSampler(train, seed=2), n_steps=10, **kw)
     ckpt = tmp_path / "surrogate.ckpt"

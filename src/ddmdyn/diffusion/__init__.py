@@ -13,7 +13,7 @@ from .model import Denoiser, DiffusionModel
 from .network import DenseResidualDenoiser
 from .samplers import reconstruct, sample
 from .schedules import NoiseSchedule, cosine_schedule, linear_schedule, make_schedule
-from .training import DiffusionTrainConfig, TrainingInterrupted, TrainingResult, train_diffusion
+from .training import DiffusionTrainConfig, TrainingResult, train_diffusion
 
 __all__ = [
     "Denoiser",
@@ -21,7 +21,6 @@ __all__ = [
     "DiffusionModel",
     "DiffusionTrainConfig",
     "NoiseSchedule",
-    "TrainingInterrupted",
     "TrainingResult",
     "cosine_schedule",
     "diffusion_ensemble",

@@ -15,8 +15,8 @@
   ``val_batches`` random batches of the validation states (stochastic loss, as in the paper).
 - Checkpoints every ``checkpoint_every`` steps and at the end, written atomically; an existing
   checkpoint is resumed. SIGTERM/SIGUSR1 trigger a checkpoint at the end of the current step and
-  raise `TrainingInterrupted`. A non-finite loss raises `NonFiniteLossError` before any further
-  checkpoint is written.
+  raise `ddmdyn.checkpointing.JobInterrupted`. A non-finite loss raises `NonFiniteLossError`
+  before any further checkpoint is written.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..checkpointing import JobInterrupted, load_checkpoint, run_steps, save_checkpoint
+from ..checkpointing import load_checkpoint, run_steps, save_checkpoint
 from ..progress import ProgressLog
 from .heads import make_head
 from .model import DiffusionModel
@@ -43,7 +43,6 @@ from .schedules import make_schedule
 __all__ = [
     "DiffusionTrainConfig",
     "NonFiniteLossError",
-    "TrainingInterrupted",
     "TrainingResult",
     "build_model",
     "train_diffusion",
@@ -120,9 +119,6 @@ class TrainingResult:
     history: dict[str, list] = field(default_factory=dict)
     config: DiffusionTrainConfig | None = None
     steps: int = 0
-
-
-TrainingInterrupted = JobInterrupted  # the name callers of the training know
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -370,7 +366,8 @@ def train_diffusion(
         progress: an interactive bar on stderr when stderr is a terminal (never in a log file).
         log: callable receiving a progress line (step done/total, rate, ETA, loss) every
             cfg.log_every steps and at validations.
-        handle_signals: catch SIGTERM/SIGUSR1 -> checkpoint -> `TrainingInterrupted`.
+        handle_signals: catch SIGTERM/SIGUSR1 -> checkpoint -> raise
+            `ddmdyn.checkpointing.JobInterrupted`.
 
     Returns:
         `TrainingResult` with CPU copies of the final raw and EMA weights and the full history.

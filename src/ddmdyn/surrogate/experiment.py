@@ -154,7 +154,7 @@ def train_or_fit(
         sampler,
         settings.n_steps,
         settings.batch_size,
-        lr=settings.learning_rate,
+        learning_rate=settings.learning_rate,
         train_backbone=spec.head_kind == "linear",
         val_pairs=val,
         val_every=settings.val_every,

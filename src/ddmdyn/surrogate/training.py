@@ -244,7 +244,7 @@ def train_surrogate(
     n_steps: int,
     batch_size: int = 16384,
     *,
-    lr: float = 5e-5,
+    learning_rate: float = 5e-5,
     train_backbone: bool = True,
     val_pairs: tuple[torch.Tensor, torch.Tensor] | None = None,
     val_every: int = 500,
@@ -262,7 +262,7 @@ def train_surrogate(
         sampler: training pairs; batch k is ``sampler.batch(k, batch_size)`` (seeded).
         n_steps: total optimiser steps (a resumed run continues up to this number).
         batch_size: pairs per step (capped at the number of pairs, as the paper).
-        lr: Adam learning rate (default betas, no schedule, no weight decay).
+        learning_rate: Adam learning rate (default betas, no schedule, no weight decay).
         train_backbone: True = joint training of backbone and head; False = backbone frozen
             (eval mode, no gradient), only the head's parameters are optimised.
         val_pairs: (x, y) validation inputs and increments; evaluated every ``val_every`` steps
@@ -288,7 +288,7 @@ def train_surrogate(
     path = Path(checkpoint_path) if checkpoint_path is not None else None
     run = _SurrogateTraining(
         model,
-        torch.optim.Adam(params, lr=lr),
+        torch.optim.Adam(params, lr=learning_rate),
         sampler,
         int(n_steps),
         batch_size,
