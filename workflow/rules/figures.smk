@@ -71,5 +71,9 @@ for fig in FIGURES:
             CONDA_ENV
         resources:
             **job_resources(fig),
+        params:
+            figure=fig,
         script:
-            f"../../scripts/figures/{fig}.py"
+            # not f"...{fig}...": a rule made in a loop runs its script: expression when the job
+            # runs, when `fig` is the last figure (snakemake/snakemake#2832); {params.} is the job's
+            "../../scripts/figures/{params.figure}.py"
