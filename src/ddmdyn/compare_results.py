@@ -55,9 +55,8 @@ def _arrays_equal(a: Any, b: Any) -> bool:
 
 
 def _values_equal(a: Any, b: Any) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return a == b or (np.isnan(a) and np.isnan(b))
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+    numeric = (float, np.floating, np.ndarray)
+    if isinstance(a, numeric) or isinstance(b, numeric):  # NaN (a _FillValue) equals NaN
         return _arrays_equal(a, b)
     return bool(a == b)
 

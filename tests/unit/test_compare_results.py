@@ -22,6 +22,7 @@ def _dataset(created: str) -> xr.Dataset:
         attrs={"title": "scores", "provenance_created": created, "history": created},
     )
     ds["rmse"].attrs["units"] = "1"
+    ds["rmse"].encoding["_FillValue"] = np.float32(np.nan)  # an attribute equal only as NaN
     return ds
 
 
