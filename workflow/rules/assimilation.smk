@@ -169,7 +169,7 @@ rule da_spread_sweep:
     resources:
         **job_resources("da_spread_sweep"),
     params:
-        steps=list(da_spread_points().values()),
+        diffusion_steps=list(da_spread_points().values()),
     script:
         "../../scripts/da_spread_sweep.py"
 
