@@ -51,6 +51,14 @@ def test_empty_results_folder_is_rejected(tmp_path):
     assert "['results']" in out
 
 
+def test_sweep_values_that_share_a_path_label_are_refused(tmp_path):
+    """Path labels are made from the values (c0.1); two values with one label would share files."""
+    edit = tmp_path / "labels.yaml"
+    edit.write_text("surrogate:\n  scaling:\n    corruption_levels: [0.1, 0.1000001]\n")
+    out = _fails(tmp_path, edit)
+    assert "surrogate.scaling.corruption_levels" in out and "share path labels" in out
+
+
 @pytest.mark.parametrize(
     "path",
     [
