@@ -7,10 +7,11 @@ Usage::
 Every netCDF file (variables, coordinates, dims, dtypes, variable attributes, global attributes),
 table (CSV, Markdown), JSON file and PyTorch file (tensors and settings) found under either folder
 is compared value by value; NaN equals NaN. Provenance (attributes or keys named ``provenance*``,
-``history``: commit, time written, parameters as recorded) differs between any two runs and is
-ignored. Figure images (PNG/PDF), logs, benchmarks, checksum sidecars and the report are not
-compared: their bytes carry timestamps and timings, and the numbers each figure draws are in its
-netCDF file, which is compared. Exit status 0 when every compared file is equal, 1 otherwise.
+``history``, ``params_json``: commit, time written, parameters as recorded) and variables marked
+``timing = "true"`` (wall-clock times) differ between any two runs and are ignored. Figure images
+(PNG/PDF), logs, benchmarks, checksum sidecars and the report are not compared: their bytes carry
+timestamps and timings, and the numbers each figure draws are in its netCDF file, which is
+compared. Exit status 0 when every compared file is equal, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -26,12 +27,17 @@ import numpy as np
 
 COMPARED_SUFFIXES = (".nc", ".csv", ".md", ".json", ".pt")
 SKIPPED_FOLDERS = ("logs", "benchmarks", "report", "checkpoints")
-PROVENANCE_PREFIXES = ("provenance", "history")
+PROVENANCE_PREFIXES = ("provenance", "history", "params_json")
 
 
 def is_provenance(key: Any) -> bool:
     """True for attribute or dict keys that record how and when a file was made, not its values."""
     return isinstance(key, str) and key.startswith(PROVENANCE_PREFIXES)
+
+
+def is_timing(variable: Any) -> bool:
+    """True for netCDF variables of wall-clock times (attribute ``timing = "true"``)."""
+    return str(variable.attrs.get("timing", "")).lower() == "true"
 
 
 def compared_files(root: Path) -> set[str]:
@@ -114,7 +120,8 @@ def netcdf_differences(before: Path, after: Path) -> Iterator[str]:
         if dict(a.sizes) != dict(b.sizes):
             yield f"dims {dict(a.sizes)} != {dict(b.sizes)}"
         yield from nested_differences(_attrs(a.attrs), _attrs(b.attrs), "attrs")
-        names_a, names_b = set(a.variables), set(b.variables)
+        names_a = {n for n, v in a.variables.items() if not is_timing(v)}
+        names_b = {n for n, v in b.variables.items() if not is_timing(v)}
         for name in sorted(names_a ^ names_b):
             yield f"variable {name}: only {'before' if name in names_a else 'after'}"
         for name in sorted(names_a & names_b):

@@ -17,6 +17,7 @@ def _dataset(created: str) -> xr.Dataset:
         {
             "rmse": (("configuration", "seed"), np.array([[0.1, np.nan], [0.3, 0.4]])),
             "count": ("seed", np.array([3, 4], dtype="int32")),
+            "wall_time": ("seed", np.array([1.5, 2.5]) * len(created), {"timing": "true"}),
         },
         coords={"configuration": ["a", "b"], "seed": [0, 1]},
         attrs={"title": "scores", "provenance_created": created, "history": created},
@@ -58,11 +59,12 @@ def _differing(report):
 
 def test_a_copy_with_new_provenance_logs_and_images_is_equal(results, tmp_path):
     after = _copy(results, tmp_path)
-    _dataset("2026-12-31").to_netcdf(after / "tables" / "scores.nc")  # NaN in the same place
+    # NaN in the same place, other wall-clock times
+    _dataset("2026-12-31T10:00").to_netcdf(after / "tables" / "scores.nc")
     (after / "logs" / "job.log").write_text("started 09:12\n")
     (after / "figures" / "fig.png").write_bytes(b"\x89PNG 2")
     torch.save(
-        {"raw": {"w": torch.arange(4.0)}, "extra": {"provenance": {"created": "y"}}},
+        {"raw": {"w": torch.arange(4.0)}, "extra": {"provenance": {}, "params_json": "{}"}},
         after / "model.pt",
     )
     report = compare_folders(results, after)
