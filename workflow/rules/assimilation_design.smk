@@ -27,16 +27,6 @@ def spread_label(step):
     return f"S{step}"
 
 
-def labelled(label, values, key):
-    """{label(value): value}, refusing values whose labels coincide."""
-    points = {label(value): value for value in values}
-    if len(points) < len(values):
-        raise WorkflowError(
-            f"{key}: values {list(values)} share path labels {list(points)}"
-        )
-    return points
-
-
 def da_obs_intervals():
     """{path label: observation interval} of every interval the config runs DA at."""
     assimilation = config["assimilation"]
@@ -49,7 +39,9 @@ def da_obs_intervals():
             ]
         )
     ]
-    return labelled(obs_label, intervals, "assimilation obs_every")
+    return labelled(
+        obs_label, intervals, "assimilation.obs_every and obs_interval_sweep.obs_every"
+    )
 
 
 def da_grid(method):

@@ -53,6 +53,17 @@ def result(*parts):
     return str(Path(RESULTS, *parts))
 
 
+def labelled(label, values, key):
+    """{label(value): value} of a sweep's values (`key` names them in the config), refusing
+    values whose path labels coincide: labels are looked up, never parsed back."""
+    points = {label(value): value for value in values}
+    if len(points) < len(values):
+        raise WorkflowError(
+            f"{key}: values {list(values)} share path labels {list(points)}"
+        )
+    return points
+
+
 def checkpoint_for(output):
     """A resumable job's checkpoint: its output's path mirrored under results/checkpoints/."""
     relative = os.path.relpath(str(output), RESULTS)

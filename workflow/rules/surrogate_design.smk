@@ -76,13 +76,7 @@ def surrogate_study_points(study):
     values = [
         sweep.kind(value) for value in config["surrogate"]["scaling"][sweep.values_key]
     ]
-    points = {sweep.label.format(value): value for value in values}
-    if len(points) < len(values):
-        raise WorkflowError(
-            f"surrogate.scaling.{sweep.values_key}: values {values} share path labels "
-            f"{list(points)}"
-        )
-    return points
+    return labelled(sweep.label.format, values, f"surrogate.scaling.{sweep.values_key}")
 
 
 def surrogate_study_configurations(study):
