@@ -105,8 +105,8 @@ def _setup_torch(threads: int, device_name: str):
 
 
 def _diffusion_cfg(cfg: dict, variant: str = "velocity_cos", **override):
+    from ddmdyn.catalogue import DIFFUSION_VARIANTS
     from ddmdyn.diffusion.training import DiffusionTrainConfig
-    from ddmdyn.experiments import DIFFUSION_VARIANTS
 
     d, v = cfg["diffusion"], DIFFUSION_VARIANTS[variant]
     params = {
@@ -231,7 +231,7 @@ def probe_generate_samples(cfg, cut, work, device):
 
 
 def _save_surrogate(cfg, configuration: str, path: Path, device):
-    from ddmdyn.surrogate.experiment import build_model, make_spec, save_surrogate
+    from ddmdyn.surrogate.runner import build_model, make_spec, save_surrogate
 
     spec = make_spec(configuration, 0, cfg["surrogate"]["mlp_hidden"])
     save_surrogate(path, build_model(spec, 0, None), spec)
@@ -243,7 +243,7 @@ def probe_score_generation(cfg, cut, work, device):
     import numpy as np
 
     from ddmdyn.generation import score_generated
-    from ddmdyn.surrogate.experiment import feature_function
+    from ddmdyn.surrogate.runner import feature_function
 
     t0 = time.process_time()
     n = cfg["generation"]["n_samples"]
@@ -267,14 +267,14 @@ def probe_score_generation(cfg, cut, work, device):
 
 
 def _surrogate_settings(cfg, **override):
-    from ddmdyn.surrogate.experiment import TrainingSettings
+    from ddmdyn.surrogate.runner import TrainingSettings
 
     return TrainingSettings(**{**cfg["surrogate"]["training"], **override})
 
 
 def _surrogate_network(cfg, configuration, device):
+    from ddmdyn.catalogue import SURROGATE_CONFIGURATIONS
     from ddmdyn.diffusion.training import build_model
-    from ddmdyn.experiments import SURROGATE_CONFIGURATIONS
 
     if not SURROGATE_CONFIGURATIONS[configuration].needs_diffusion_model:
         return None
@@ -282,7 +282,7 @@ def _surrogate_network(cfg, configuration, device):
 
 
 def _train_surrogate(cfg, cut, work, device, configuration, override, n_train_samples=None):
-    from ddmdyn.surrogate.experiment import make_spec, train_or_fit
+    from ddmdyn.surrogate.runner import make_spec, train_or_fit
 
     s = cfg["surrogate"]
     t0 = time.process_time()
@@ -349,7 +349,7 @@ def probe_train_surrogate_samples(cfg, cut, work, device):
 
 def probe_fit_surrogate(cfg, cut, work, device):
     """The most expensive ridge fit: transfer_untrained_linear (diffusion network features)."""
-    from ddmdyn.surrogate.experiment import make_spec, train_or_fit
+    from ddmdyn.surrogate.runner import make_spec, train_or_fit
 
     s = cfg["surrogate"]
     configuration = "transfer_untrained_linear"
@@ -396,7 +396,7 @@ def probe_fit_surrogate(cfg, cut, work, device):
 
 def probe_evaluate_surrogate(cfg, cut, work, device):
     """Roll-outs of the most expensive surrogate (transfer_mlp) from a cut set of test starts."""
-    from ddmdyn.surrogate.experiment import build_model, evaluate_rollouts, make_spec
+    from ddmdyn.surrogate.runner import build_model, evaluate_rollouts, make_spec
 
     s = cfg["surrogate"]
     t0 = time.process_time()
@@ -477,7 +477,7 @@ def _da(cfg, cut, work, device, method, value, purpose):
     import numpy as np
     import yaml as _yaml
 
-    from ddmdyn.assimilation.experiment import (
+    from ddmdyn.assimilation.runner import (
         DiffusionEnsembleSettings,
         build_method,
         run_experiment,

@@ -4,7 +4,7 @@ from ddmdyn.data import load_states
 from ddmdyn.io import provenance_attrs, write_netcdf
 from ddmdyn.logs import setup_logging
 from ddmdyn.runtime import resolve_device, set_threads
-from ddmdyn.surrogate.experiment import evaluate_rollouts, load_surrogate
+from ddmdyn.surrogate.runner import evaluate_rollouts, load_surrogate
 
 smk = snakemake  # injected by Snakemake
 log = setup_logging(smk.log[0])

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import yaml
 
-from ddmdyn.assimilation.experiment import (
+from ddmdyn.assimilation.runner import (
     DiffusionEnsembleSettings,
     build_method,
     result_dataset,

@@ -8,7 +8,7 @@ from ddmdyn.generation import score_generated
 from ddmdyn.io import provenance_attrs, read_dataset, write_netcdf
 from ddmdyn.logs import setup_logging
 from ddmdyn.runtime import resolve_device, set_threads
-from ddmdyn.surrogate.experiment import feature_function
+from ddmdyn.surrogate.runner import feature_function
 
 smk = snakemake  # injected by Snakemake
 log = setup_logging(smk.log[0])

@@ -6,7 +6,7 @@ from ddmdyn.diffusion.checkpoint import load_diffusion_model
 from ddmdyn.io import params_hash, provenance_attrs
 from ddmdyn.logs import setup_logging
 from ddmdyn.runtime import resolve_device, set_threads
-from ddmdyn.surrogate.experiment import TrainingSettings, make_spec, save_surrogate, train_or_fit
+from ddmdyn.surrogate.runner import TrainingSettings, make_spec, save_surrogate, train_or_fit
 
 smk = snakemake  # injected by Snakemake
 log = setup_logging(smk.log[0])

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .experiments import AUTHORS_OBS_EVERY, DA_METHODS
+from .catalogue import AUTHORS_OBS_EVERY, DA_METHODS
 
 # suffixes of files the workflow writes; never those of a config file
 OUTPUT_SUFFIXES = frozenset({".pt", ".nc", ".pdf", ".png", ".md", ".csv", ".html", ".log"})

@@ -114,8 +114,8 @@ def test_contradicting_keys_are_named(edit, named):
 
 
 def test_fixed_constants_apply_at_the_authors_interval_only():
+    from ddmdyn.catalogue import AUTHORS_OBS_EVERY
     from ddmdyn.config_checks import cross_key_errors
-    from ddmdyn.experiments import AUTHORS_OBS_EVERY
 
     sweep = {"obs_every": [AUTHORS_OBS_EVERY], "methods": ["enoi_full"]}
     fixed = {"assimilation": {"tuned": "fixed", "obs_interval_sweep": sweep}}

@@ -10,13 +10,13 @@ import torch
 
 from ddmdyn.dynamics import NORM_SCALE, NORM_SHIFT
 from ddmdyn.generation import generate_states, score_generated
-from ddmdyn.surrogate.experiment import (
+from ddmdyn.surrogate.runner import (
     build_model,
     feature_function,
     make_spec,
     save_surrogate,
 )
-from tests.unit.test_assimilation_experiment import COV_PHYS, MEAN_PHYS, OracleModel
+from tests.unit.test_assimilation_runner import COV_PHYS, MEAN_PHYS, OracleModel
 from tests.unit.test_samplers import assert_matches_law, propagate_gaussian
 
 pytestmark = pytest.mark.usefixtures("torch_single_thread")

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 TORCH_FREE = [
-    "ddmdyn.assimilation.experiment",  # static DA methods (EnOI, 3D-Var, ETKF)
+    "ddmdyn.assimilation.runner",  # static DA methods (EnOI, 3D-Var, ETKF)
     "ddmdyn.assimilation.tuning",
     "ddmdyn.assimilation.collect",
     "ddmdyn.surrogate.collect",

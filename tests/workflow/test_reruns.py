@@ -23,7 +23,7 @@ import pytest
 import xarray as xr
 import yaml
 
-from ddmdyn.experiments import DA_METHODS, SURROGATE_CONFIGURATIONS
+from ddmdyn.catalogue import DA_METHODS, SURROGATE_CONFIGURATIONS
 from tests.smk import ROOT, TINY, figure_catalogue, planned_jobs, planned_outputs, snakemake
 
 pytestmark = pytest.mark.slow

@@ -4,7 +4,7 @@
 # numbers in `params`.
 import yaml
 
-from ddmdyn.experiments import AUTHORS_OBS_EVERY, DA_METHODS, SPREAD_SWEEP_METHOD
+from ddmdyn.catalogue import AUTHORS_OBS_EVERY, DA_METHODS, SPREAD_SWEEP_METHOD
 
 DIFFUSION_DA_METHODS = [m for m, method in DA_METHODS.items() if method.uses_diffusion]
 STATIC_DA_METHODS = [m for m, method in DA_METHODS.items() if not method.uses_diffusion]

@@ -1,6 +1,6 @@
 # Diffusion and generation design: model paths, the hyper-parameters of a training job, the
 # sampler settings of a generation job, the targets of both stages.
-from ddmdyn.experiments import DIFFUSION_VARIANTS
+from ddmdyn.catalogue import DIFFUSION_VARIANTS
 
 
 def diffusion_model(variant, seed):

@@ -5,7 +5,7 @@
 from collections import namedtuple
 from types import SimpleNamespace
 
-from ddmdyn.experiments import FSD_FEATURE_SURROGATE, SURROGATE_CONFIGURATIONS
+from ddmdyn.catalogue import FSD_FEATURE_SURROGATE, SURROGATE_CONFIGURATIONS
 
 NETWORK_SURROGATES = [
     name for name, spec in SURROGATE_CONFIGURATIONS.items() if spec.trains_network

@@ -1,4 +1,4 @@
-"""The DA glue (`assimilation.experiment`) against independent truth.
+"""The DA glue (`assimilation.runner`) against independent truth.
 
 `build_method` must give each method of `experiments.DA_METHODS` the right kind, member count,
 covariance (diagonal or full) and the right meaning of its parameter (std inflation for the static
@@ -18,17 +18,17 @@ import pytest
 import torch
 from torch import nn
 
-from ddmdyn.assimilation.experiment import (
+from ddmdyn.assimilation.methods import ETKF, EnOI
+from ddmdyn.assimilation.runner import (
     DiffusionEnsembleSettings,
     build_method,
     diffusion_source,
 )
-from ddmdyn.assimilation.methods import ETKF, EnOI
 from ddmdyn.assimilation.sources import CallableSource
+from ddmdyn.catalogue import DA_METHODS
 from ddmdyn.diffusion.samplers import coarse_to_fine
 from ddmdyn.diffusion.schedules import cosine_schedule
 from ddmdyn.dynamics import NORM_SCALE, NORM_SHIFT
-from ddmdyn.experiments import DA_METHODS
 from tests.unit.test_samplers import GaussianOracle, assert_matches_law, propagate_gaussian
 
 #: A Lorenz-63-like climatological law in physical units: x and y strongly correlated.

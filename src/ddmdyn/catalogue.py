@@ -1,4 +1,6 @@
-"""The paper's experiment tables as data, shared by scripts and the DAG.
+"""The experiment catalogue: the paper's tables of diffusion variants, surrogate configurations and
+DA methods as data, shared by scripts and the DAG (the runners of one experiment are
+`surrogate.runner` and `assimilation.runner`).
 
 The tables are those of docs/decisions.md, E9 (diffusion), E15 (surrogates) and E21 (DA).
 """

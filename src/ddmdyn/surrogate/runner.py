@@ -1,5 +1,5 @@
-"""One surrogate experiment (docs/decisions.md, E15-E17): build a configuration, train or fit
-it, save and reload it without the config, and score its roll-outs."""
+"""Runner of one surrogate experiment (docs/decisions.md, E15-E17): build a configuration of the
+catalogue, train or fit it, save and reload it without the config, and score its roll-outs."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import numpy as np
 import torch
 import xarray as xr
 
+from ..catalogue import SURROGATE_CONFIGURATIONS
 from ..dynamics import DT
-from ..experiments import SURROGATE_CONFIGURATIONS
 from ..io import save_torch
 from .backbones import build_backbone
 from .pairs import PairSampler, rollout_starts, validation_pairs

@@ -1,4 +1,4 @@
-"""Surrogate model files (`surrogate.experiment`): a saved surrogate, rebuilt from its file alone,
+"""Surrogate model files (`surrogate.runner`): a saved surrogate, rebuilt from its file alone,
 predicts exactly what the original predicted, for every kind of backbone and head (dense network,
 seeded random features, polynomial ridge, a pretrained diffusion network with an MLP head)."""
 
@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from ddmdyn.diffusion.network import DenseResidualDenoiser
-from ddmdyn.surrogate.experiment import (
+from ddmdyn.surrogate.runner import (
     build_model,
     feature_function,
     load_surrogate,

@@ -1,4 +1,5 @@
-"""One cycled DA experiment from a method name and its parameter (docs/decisions.md, E21, D2-D5).
+"""Runner of one cycled DA experiment from a method name and its parameter (docs/decisions.md,
+E21, D2-D5).
 
 All methods of one experiment share the truth, the observation noise and the initial condition:
 they are drawn from the experiment seed alone (common random numbers).
@@ -13,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from ..catalogue import DA_METHODS
 from ..dynamics import NORM_SCALE, denormalise, normalise
-from ..experiments import DA_METHODS
 from .cycling import CycledDAResult, draw_initial_states, make_observations, run_cycled_da
 from .methods import ETKF, EnOI
 from .sources import CallableSource, GaussianCovarianceSource, SigmaPointSource
