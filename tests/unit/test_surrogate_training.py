@@ -31,6 +31,23 @@ def l63():
     return traj[:2], traj[2:]  # (2, 3001, 3) train, (1, 3001, 3) validation
 
 
+@pytest.fixture
+def resume_settings(l63):
+    """Training settings shared by the two resume tests: validation every 4 steps on 256 pairs."""
+    xv, yv = validation_pairs(l63[1], dt=10)
+    return {
+        "batch_size": 32,
+        "learning_rate": 1e-3,
+        "val_every": 4,
+        "val_pairs": (xv[:256], yv[:256]),
+    }
+
+
+def _small_dense(seed):
+    """The small dense linear-head surrogate the resume tests train (weights drawn from `seed`)."""
+    return build_surrogate("dense", "linear", {"widths": [16]}, seed=seed)
+
+
 # -- pairs ------------------------------------------------------------------------------------
 
 
@@ -140,21 +157,15 @@ def test_frozen_backbone_training_changes_only_the_head(l63):
     assert not torch.equal(after["head.net.0.weight"], before["head.net.0.weight"])
 
 
-def test_resumed_training_equals_uninterrupted(l63, tmp_path):
-    train, val = l63
-    xv, yv = validation_pairs(val, dt=10)
-    kw = {
-        "batch_size": 32,
-        "learning_rate": 1e-3,
-        "val_every": 4,
-        "val_pairs": (xv[:256], yv[:256]),
-    }
-    full = build_surrogate("dense", "linear", {"widths": [16]}, seed=1)
+def test_resumed_training_equals_uninterrupted(l63, resume_settings, tmp_path):
+    train, _ = l63
+    kw = resume_settings
+    full = _small_dense(seed=1)
     ref = train_surrogate(full, PairSampler(train, seed=2, corruption=0.1), n_steps=8, **kw)
     ckpt = tmp_path / "surrogate.ckpt"
-    part = build_surrogate("dense", "linear", {"widths": [16]}, seed=1)
+    part = _small_dense(seed=1)
     train_surrogate(part, PairSampler(train, seed=2, corruption=0.1), 4, checkpoint_path=ckpt, **kw)
-    resumed = build_surrogate("dense", "linear", {"widths": [16]}, seed=7)  # weights from ckpt
+    resumed = _small_dense(seed=7)  # weights from ckpt
     hist = train_surrogate(
         resumed, PairSampler(train, seed=2, corruption=0.1), 8, checkpoint_path=ckpt, **kw
     )
@@ -176,19 +187,15 @@ class _SignalAt(PairSampler):
         return super().batch(k, batch_size, shuffle)
 
 
-def test_sigterm_between_validations_checkpoints_and_resumes_bit_for_bit(l63, tmp_path):
-    train, val = l63
-    xv, yv = validation_pairs(val, dt=10)
-    kw = {
-        "batch_size": 32,
-        "learning_rate": 1e-3,
-        "val_every": 4,
-        "val_pairs": (xv[:256], yv[:256]),
-    }
-    full = build_surrogate("dense", "linear", {"widths": [16]}, seed=1)
+def test_sigterm_between_validations_checkpoints_and_resumes_bit_for_bit(
+    l63, resume_settings, tmp_path
+):
+    train, _ = l63
+    kw = resume_settings
+    full = _small_dense(seed=1)
     ref = train_surrogate(full, PairSampler(train, seed=2), n_steps=10, **kw)
     ckpt = tmp_path / "surrogate.ckpt"
-    first = build_surrogate("dense", "linear", {"widths": [16]}, seed=1)
+    first = _small_dense(seed=1)
     with pytest.raises(JobInterrupted, match="after step 6") as info:
         train_surrogate(
             first,
@@ -200,7 +207,7 @@ def test_sigterm_between_validations_checkpoints_and_resumes_bit_for_bit(l63, tm
         )
     assert info.value.step == 6 and info.value.signum == signal.SIGTERM and ckpt.exists()
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handler restored
-    retry = build_surrogate("dense", "linear", {"widths": [16]}, seed=3)
+    retry = _small_dense(seed=3)
     hist = train_surrogate(retry, PairSampler(train, seed=2), 10, checkpoint_path=ckpt, **kw)
     # steps 5-6 ran before the signal: the record at step 8 still averages steps 5..8
     assert hist == ref
