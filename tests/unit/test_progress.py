@@ -17,6 +17,16 @@ class Clock:
         return self.t
 
 
+def _written(meter, clock, n_done, step_s):
+    """Counts 1..n_done, `step_s` clock seconds apart; returns the counts `meter` wrote lines at."""
+    written = []
+    for done in range(1, n_done + 1):
+        clock.t += step_s
+        if meter.update(done):
+            written.append(done)
+    return written
+
+
 def test_line_reports_rate_eta_and_scores_from_the_clock():
     clock, lines = Clock(), []
     meter = ProgressLog(1000, lines.append, unit="cycle", clock=clock, bar=False)
@@ -38,30 +48,16 @@ def test_one_line_per_fraction_or_interval_never_closer_than_min_interval():
         min_interval_s=5.0,
         bar=False,
     )
-    written = []
-    for done in range(1, 10_001):
-        clock.t += 0.01  # 100 units/s: 10 % = 1000 units = 10 s, so fractions decide
-        if meter.update(done):
-            written.append(done)
-    assert written == list(range(1000, 10_001, 1000))
+    # 100 units/s: 10 % = 1000 units = 10 s, so fractions decide
+    assert _written(meter, clock, 10_000, 0.01) == list(range(1000, 10_001, 1000))
     # slow work: 1 unit per 20 s, far below 10 % -> a line every 60 s
     clock2 = Clock()
     slow = ProgressLog(10_000, [].append, clock=clock2, every_s=60.0, bar=False)
-    written = []
-    for done in range(1, 10):
-        clock2.t += 20.0
-        if slow.update(done):
-            written.append(done)
-    assert written == [3, 6, 9]
+    assert _written(slow, clock2, 9, 20.0) == [3, 6, 9]
     # fast work: every unit passes 1 % but lines stay >= 5 s apart
     clock3 = Clock()
     fast = ProgressLog(100, [].append, clock=clock3, min_interval_s=5.0, bar=False)
-    written = []
-    for done in range(1, 51):
-        clock3.t += 1.0
-        if fast.update(done):
-            written.append(done)
-    assert written == list(range(5, 51, 5))
+    assert _written(fast, clock3, 50, 1.0) == list(range(5, 51, 5))
 
 
 def test_final_line_once_and_resume_counts_only_new_work():
