@@ -171,22 +171,19 @@ def test_summary_page_names_preset_commit_jobs_and_skips(tmp_path, monkeypatch):
         "grid tuning",
     ):
         assert text in page, text
-    clean = summary_page(
-        preset="paper",
-        commit="abc",
-        made_at=dt.datetime(2026, 1, 2, tzinfo=dt.UTC),
-        records=[rec],
-        differences=[],
-        failed=[],
-    )
+    clean = _clean_paper_page([rec])
     assert "No failed jobs" in clean and "nothing reduced or left out" in clean
     unknown = dataclasses.replace(rec, git_commit="unknown", git_dirty="unknown")
-    page = summary_page(
+    assert "not recorded" in _clean_paper_page([unknown])
+
+
+def _clean_paper_page(records):
+    """Summary page of a paper-preset run of `records` with no reductions and no failed jobs."""
+    return summary_page(
         preset="paper",
         commit="abc",
         made_at=dt.datetime(2026, 1, 2, tzinfo=dt.UTC),
-        records=[unknown],
+        records=records,
         differences=[],
         failed=[],
     )
-    assert "not recorded" in page
