@@ -98,10 +98,9 @@ def cuts(smoke: bool) -> dict:
 # ------------------------------------------------------------------------------------------------
 # probes (run in a child process: `--probe NAME`); each returns a dict of measurements
 def _setup_torch(threads: int, device_name: str):
-    from ddmdyn.runtime import resolve_device, set_threads
+    from ddmdyn.runtime import job_device
 
-    set_threads(threads)
-    return resolve_device(device_name)
+    return job_device(threads, device_name)
 
 
 def _diffusion_cfg(cfg: dict, variant: str = "velocity_cos", **override):
@@ -133,6 +132,20 @@ def _per_iteration(t_one: float, t_many: float, n: int) -> float:
     t_many / (1 + n), which includes the set-up."""
     diff = (t_many - t_one) / n
     return diff if diff > 0 else t_many / (1 + n)
+
+
+def _training_probe(run, n: int, setup: float, full_steps: int, val_fraction: float, what: str):
+    """Measurements of a training job from `run(n_steps)` (CPU s): runs of 1 and 1 + n steps
+    (the difference is n steps without the set-up), validation as a fraction of a step."""
+    t_one = run(1)
+    per_step = _per_iteration(t_one, run(1 + n), n)
+    return dict(
+        iterations=2 + n,
+        full_iterations=full_steps,
+        setup_s=setup + max(0.0, t_one - per_step),
+        seconds_per_iteration=per_step * (1 + val_fraction),
+        what=f"{what}, {n} of {full_steps:,} steps (+{val_fraction:.1%} validation)",
+    )
 
 
 def probe_simulate_trajectories(cfg, cut, work, device):
@@ -191,20 +204,10 @@ def probe_train_diffusion(cfg, cut, work, device):
         )
         return time.process_time() - t
 
-    # two runs (1 and 1 + n steps): the difference is n steps without the set-up
-    t_one = run(1)
-    per_step = _per_iteration(t_one, run(1 + n), n)
-    setup += max(0.0, t_one - per_step)
     # validation: val_batches forward passes (~1/3 of a training step each) every val_every steps
     val_fraction = full.val_batches / (3.0 * full.val_every)
-    return dict(
-        iterations=2 + n,
-        full_iterations=full.n_steps,
-        setup_s=setup,
-        seconds_per_iteration=per_step * (1 + val_fraction),
-        what=f"{len(train):,} training states, batch {full.batch_size:,}, "
-        f"{n} of {full.n_steps:,} steps (+{val_fraction:.1%} validation)",
-    )
+    what = f"{len(train):,} training states, batch {full.batch_size:,}"
+    return _training_probe(run, n, setup, full.n_steps, val_fraction, what)
 
 
 def probe_generate_samples(cfg, cut, work, device):
@@ -313,19 +316,10 @@ def _train_surrogate(cfg, cut, work, device, configuration, override, n_train_sa
         )
         return time.process_time() - t
 
-    # two runs (1 and 1 + n steps): the difference is n steps without the pair sampler's set-up
-    t_one = run(1)
-    per_step = _per_iteration(t_one, run(1 + n), n)
-    setup += max(0.0, t_one - per_step)
+    # validation: val_pairs forward passes (~1/3 of a training pair each) every val_every steps
     val_fraction = full.val_pairs / (3.0 * full.batch_size * full.val_every)
-    return dict(
-        iterations=2 + n,
-        full_iterations=full.n_steps,
-        setup_s=setup,
-        seconds_per_iteration=per_step * (1 + val_fraction),
-        what=f"{configuration}, batch {full.batch_size:,}, {n} of {full.n_steps:,} "
-        f"steps (+{val_fraction:.1%} validation)",
-    )
+    what = f"{configuration}, batch {full.batch_size:,}"
+    return _training_probe(run, n, setup, full.n_steps, val_fraction, what)
 
 
 def probe_train_surrogate(cfg, cut, work, device):
@@ -435,31 +429,17 @@ def probe_evaluate_surrogate(cfg, cut, work, device):
 def probe_ensemble_sweep(cfg, cut, work, device):
     import numpy as np
 
-    from ddmdyn import dynamics
     from ddmdyn.diffusion.training import build_model
-    from ddmdyn.ensemble_sweep import generate_sweep, pick_states, sweep_statistics
+    from ddmdyn.ensemble_sweep import run_sweep
 
     e = cfg["ensembles"]
     t0 = time.process_time()
     test_phys = _data(work, "test", normalised=False)
     model = build_model(_diffusion_cfg(cfg)).to(device).eval()
-    centres = pick_states(test_phys, e["n_states"], e["seed"]).astype("float64")
-    reference = dynamics.normalise(test_phys.reshape(-1, 3)).astype("float64")
     setup = time.process_time() - t0
     steps = [s for s in cut["sweep_steps"] if s <= e["n_coarse_steps"]]
     t1 = time.process_time()
-    ens = generate_sweep(
-        model,
-        centres,
-        steps,
-        e["n_members"],
-        e["n_coarse_steps"],
-        e["sampler"],
-        e["eta"],
-        e["seed"],
-        device,
-    )
-    sweep_statistics(ens, centres, steps, reference)
+    run_sweep(model, test_phys, e, device, diffusion_steps=steps)
     # cost ~ denoising steps: ensembles at S take S steps each
     per_step = (time.process_time() - t1) / sum(steps)
     return dict(

@@ -7,35 +7,34 @@ from ddmdyn.diffusion.checkpoint import load_diffusion_model
 from ddmdyn.generation import generate_states, samples_dataset
 from ddmdyn.io import provenance_attrs, write_netcdf
 from ddmdyn.logs import setup_logging
-from ddmdyn.runtime import resolve_device, set_threads
+from ddmdyn.runtime import job_device
 
 smk = snakemake  # injected by Snakemake
 log = setup_logging(smk.log[0])
-p = dict(smk.params.generation)
-set_threads(smk.threads)
-device = resolve_device(
-    smk.config["device"], gpu_requested=smk.resources.get("gpu", 0) > 0, rule=smk.rule
+generation = dict(smk.params.generation)
+device = job_device(
+    smk.threads, smk.config["device"], gpu_requested=smk.resources.get("gpu", 0) > 0, rule=smk.rule
 )
 model = load_diffusion_model(smk.input.model, weights=smk.params.weights, device=device)
 log.info(
     "sampling %d states with %s, K=%d (%s weights)",
-    p["n_samples"],
-    p["sampler"],
-    p["n_coarse_steps"],
+    generation["n_samples"],
+    generation["sampler"],
+    generation["n_coarse_steps"],
     smk.params.weights,
 )
 states = generate_states(
     model,
-    p["n_samples"],
-    p["n_coarse_steps"],
-    p["sampler"],
-    p["eta"],
-    p["seed"],
+    generation["n_samples"],
+    generation["n_coarse_steps"],
+    generation["sampler"],
+    generation["eta"],
+    generation["seed"],
     smk.config["generation"]["batch_size"],
     device,
 )
 params = {
-    **p,
+    **generation,
     "weights": smk.params.weights,
     "variant": smk.wildcards.variant,
     "diffusion_seed": int(smk.wildcards.seed),
@@ -44,6 +43,6 @@ ds = samples_dataset(states, {"variant": smk.wildcards.variant, "weights": smk.p
 write_netcdf(
     ds,
     smk.output[0],
-    provenance_attrs(params, inputs=[smk.input.model], seeds=p["seed"], step=smk.rule),
+    provenance_attrs(params, inputs=[smk.input.model], seeds=generation["seed"], step=smk.rule),
 )
 log.info("wrote %s", smk.output[0])

@@ -7,14 +7,13 @@ from ddmdyn.data import load_states
 from ddmdyn.generation import score_generated
 from ddmdyn.io import provenance_attrs, read_dataset, write_netcdf
 from ddmdyn.logs import setup_logging
-from ddmdyn.runtime import resolve_device, set_threads
+from ddmdyn.runtime import job_device
 from ddmdyn.surrogate.runner import feature_function
 
 smk = snakemake  # injected by Snakemake
 log = setup_logging(smk.log[0])
-set_threads(smk.threads)
-device = resolve_device(
-    smk.config["device"], gpu_requested=smk.resources.get("gpu", 0) > 0, rule=smk.rule
+device = job_device(
+    smk.threads, smk.config["device"], gpu_requested=smk.resources.get("gpu", 0) > 0, rule=smk.rule
 )
 
 with read_dataset(smk.input.samples, variables={"state": ("sample", "variable")}) as ds:

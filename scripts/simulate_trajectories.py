@@ -11,7 +11,7 @@ from ddmdyn.logs import setup_logging
 
 smk = snakemake  # injected by Snakemake
 log = setup_logging(smk.log[0])
-p = dict(smk.params.data)
+split_settings = dict(smk.params.data)
 
 constants = json.loads(open(smk.input.normalisation).read())
 if not (
@@ -23,23 +23,28 @@ if not (
         "(docs/decisions.md, E2); the models would be trained in another space"
     )
 
-log.info("simulating split %s: %s", p["split"], p)
+log.info("simulating split %s: %s", split_settings["split"], split_settings)
 ds = simulate_split(
-    n_trajectories=p["n_trajectories"],
-    n_steps=p["n_steps"],
-    n_burn_in=p["n_burn_in"],
-    seed=p["seed"],
-    dt=p["dt"],
-    initial_std=p["initial_std"],
-    sigma=p["sigma"],
-    rho=p["rho"],
-    beta=p["beta"],
-    time_chunk=p["time_chunk"],
+    n_trajectories=split_settings["n_trajectories"],
+    n_steps=split_settings["n_steps"],
+    n_burn_in=split_settings["n_burn_in"],
+    seed=split_settings["seed"],
+    dt=split_settings["dt"],
+    initial_std=split_settings["initial_std"],
+    sigma=split_settings["sigma"],
+    rho=split_settings["rho"],
+    beta=split_settings["beta"],
+    time_chunk=split_settings["time_chunk"],
 )
-ds.attrs["split"] = p["split"]
+ds.attrs["split"] = split_settings["split"]
 write_netcdf(
     ds,
     smk.output[0],
-    provenance_attrs(p, inputs=[smk.input.normalisation], seeds=p["seed"], step=smk.rule),
+    provenance_attrs(
+        split_settings,
+        inputs=[smk.input.normalisation],
+        seeds=split_settings["seed"],
+        step=smk.rule,
+    ),
 )
 log.info("wrote %s", smk.output[0])

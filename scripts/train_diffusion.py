@@ -13,15 +13,13 @@ from ddmdyn.diffusion.training import (
 )
 from ddmdyn.io import params_hash, provenance_attrs, write_netcdf
 from ddmdyn.logs import setup_logging
-from ddmdyn.runtime import resolve_device, set_threads
+from ddmdyn.runtime import job_device
 
 smk = snakemake  # injected by Snakemake
 log = setup_logging(smk.log[0])
 params = dict(smk.params.train)
-set_threads(smk.threads)
-# not a param: the device must not force reruns
-device = resolve_device(
-    smk.config["device"], gpu_requested=smk.resources.get("gpu", 0) > 0, rule=smk.rule
+device = job_device(
+    smk.threads, smk.config["device"], gpu_requested=smk.resources.get("gpu", 0) > 0, rule=smk.rule
 )
 
 expect = smk.params.data

@@ -1,4 +1,4 @@
-"""Diffusion-time ensembles around test states and their statistics (issue 5.2).
+"""Diffusion-time ensembles around test states and their statistics.
 
 The ensembles of docs/decisions.md, E18.
 
@@ -8,7 +8,8 @@ the members to the attractor, as functions of the diffusion step S.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -156,3 +157,42 @@ def sweep_statistics(
             "variable": ("variable", np.array(["x", "y", "z"])),
         },
     ).transpose("diffusion_step", "state", "member", "variable")
+
+
+def run_sweep(
+    model: torch.nn.Module,
+    test_states: np.ndarray,
+    settings: Mapping[str, Any],
+    device: torch.device | str = "cpu",
+    diffusion_steps: Sequence[int] | None = None,
+) -> xr.Dataset:
+    """The ensemble sweep of one diffusion model: ensembles around seeded test states at each
+    diffusion step S, and their statistics (`sweep_statistics`).
+
+    Args:
+        model: the diffusion model (`load_diffusion_model`).
+        test_states: test trajectories (n_traj, T, 3), physical units.
+        settings: the config's ``ensembles`` keys n_states, seed, n_members, n_coarse_steps,
+            sampler, eta and diffusion_steps.
+        device: torch device of the denoising.
+        diffusion_steps: steps S to sweep instead of ``settings["diffusion_steps"]``.
+    Returns:
+        `sweep_statistics`'s dataset, with attribute n_coarse_steps.
+    """
+    steps = list(settings["diffusion_steps"] if diffusion_steps is None else diffusion_steps)
+    centres = pick_states(test_states, settings["n_states"], settings["seed"]).astype("float64")
+    ens = generate_sweep(
+        model,
+        centres,
+        steps,
+        settings["n_members"],
+        settings["n_coarse_steps"],
+        settings["sampler"],
+        settings["eta"],
+        settings["seed"],
+        device,
+    )
+    reference = dynamics.normalise(test_states.reshape(-1, 3)).astype("float64")
+    ds = sweep_statistics(ens, centres, steps, reference)
+    ds.attrs["n_coarse_steps"] = settings["n_coarse_steps"]
+    return ds

@@ -90,3 +90,14 @@ def resolve_device(
 def set_threads(n: int) -> None:
     """Use `n` intra-op threads (the job's `threads:`), at least one."""
     torch.set_num_threads(max(1, int(n)))
+
+
+def job_device(
+    threads: int, name: str = "auto", *, gpu_requested: bool = False, rule: str | None = None
+) -> torch.device:
+    """Set up a job's torch: `threads` intra-op threads, then its device (see `resolve_device`).
+
+    The device is a run-time setting, never a job parameter: changing it must not rerun jobs.
+    """
+    set_threads(threads)
+    return resolve_device(name, gpu_requested=gpu_requested, rule=rule)

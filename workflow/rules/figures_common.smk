@@ -15,15 +15,15 @@ def figure_targets():
 
 
 def main_generation_samples():
-    d = config["diffusion"]
-    return result("generation", d["main_variant"], str(d["main_seed"]), "samples.nc")
+    diffusion = config["diffusion"]
+    return result("generation", diffusion["main_variant"], str(diffusion["main_seed"]), "samples.nc")
 
 
 def training_logs_of_main_seed():
-    d = config["diffusion"]
+    diffusion = config["diffusion"]
     return [
-        result("diffusion", v, str(d["main_seed"]), "training_log.nc")
-        for v in d["variants"]
+        result("diffusion", v, str(diffusion["main_seed"]), "training_log.nc")
+        for v in diffusion["variants"]
     ]
 
 
