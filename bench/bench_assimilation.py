@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
+import yaml
 
 from ddmdyn.assimilation import (
     ETKF,
@@ -25,7 +27,9 @@ from ddmdyn.assimilation import (
 )
 from ddmdyn.dynamics import initial_states, integrate_trajectories
 
-C_FULL = np.array([[0.520, 0.747, 0.000], [0.747, 1.378, 0.001], [0.000, 0.001, 1.177]])
+# the static covariance C of the EnOI baselines, from the file the workflow reads
+STATIC_COV = Path(__file__).parents[1] / "resources" / "static_covariance.yaml"
+C_FULL = np.asarray(yaml.safe_load(STATIC_COV.read_text())["full"], dtype=np.float64)
 
 
 def _time_pair(fn_a, fn_b, repeats: int) -> tuple[float, object, float, object]:

@@ -19,8 +19,8 @@ from ddmdyn.assimilation import (
 )
 from ddmdyn.checkpointing import JobInterrupted
 from ddmdyn.dynamics import initial_states, integrate_trajectories, rk4_step
+from tests.resources import C_FULL
 
-C_FULL = np.array([[0.520, 0.747, 0.000], [0.747, 1.378, 0.001], [0.000, 0.001, 1.177]])
 OBS_EVERY, BURN_IN, CYCLES = 5, 20, 60
 
 
@@ -50,6 +50,14 @@ class _TermAtCall:
         return rk4_step(x)
 
 
+def _da_args(truth, method):
+    """Positional arguments of run_cycled_da for `method` on `truth`: obs and initial states from
+    seed 4, obs every OBS_EVERY steps, BURN_IN + CYCLES cycles."""
+    obs = make_observations(truth, 2.0, seed=4)
+    init = draw_initial_states(truth, method.n_state, seed=4)
+    return (method, truth, obs, OBS_EVERY, BURN_IN, CYCLES, init)
+
+
 def _assert_results_equal(a, b):
     for field in dataclasses.fields(a):
         x, y = getattr(a, field.name), getattr(b, field.name)
@@ -59,10 +67,7 @@ def _assert_results_equal(a, b):
 @pytest.mark.parametrize("name", ["etkf", "enoi"])
 @pytest.mark.parametrize("interrupt_cycle", [7, 33])  # in the burn-in, in the scored cycles
 def test_interrupted_and_resumed_run_equals_uninterrupted(truth, tmp_path, name, interrupt_cycle):
-    method = _methods()[name]
-    obs = make_observations(truth, 2.0, seed=4)
-    init = draw_initial_states(truth, method.n_state, seed=4)
-    args = (method, truth, obs, OBS_EVERY, BURN_IN, CYCLES, init)
+    args = _da_args(truth, _methods()[name])
     ref = run_cycled_da(*args)
 
     ckpt = tmp_path / "da.npz"
@@ -80,12 +85,8 @@ def test_interrupted_and_resumed_run_equals_uninterrupted(truth, tmp_path, name,
 
 
 def test_progress_lines_carry_rate_eta_and_the_running_error(truth):
-    obs = make_observations(truth, 2.0, seed=4)
-    init = draw_initial_states(truth, 4, seed=4)
     lines: list[str] = []
-    res = run_cycled_da(
-        ETKF(4, 1.05, 2.0), truth, obs, OBS_EVERY, BURN_IN, CYCLES, init, log=lines.append
-    )
+    res = run_cycled_da(*_da_args(truth, ETKF(4, 1.05, 2.0)), log=lines.append)
     last = lines[-1]
     assert last.startswith("cycle 80/80 (100.0 %)") and "cycle/s" in last and "ETA 0 s" in last
     # the last line's running analysis nRMSE is the run's pooled analysis nRMSE
@@ -94,33 +95,17 @@ def test_progress_lines_carry_rate_eta_and_the_running_error(truth):
 
 
 def test_checkpoint_of_another_shape_is_refused(truth, tmp_path):
-    obs = make_observations(truth, 2.0, seed=4)
     ckpt = tmp_path / "da.npz"
     stepper = _TermAtCall(at=3)
     with pytest.raises(JobInterrupted):
         run_cycled_da(
-            ETKF(4, 1.05, 2.0),
-            truth,
-            obs,
-            OBS_EVERY,
-            BURN_IN,
-            CYCLES,
-            draw_initial_states(truth, 4, seed=4),
+            *_da_args(truth, ETKF(4, 1.05, 2.0)),
             model_step=stepper,
             checkpoint_path=ckpt,
             handle_signals=True,
         )
     with pytest.raises(ValueError, match="shape"):
-        run_cycled_da(
-            ETKF(6, 1.05, 2.0),
-            truth,
-            obs,
-            OBS_EVERY,
-            BURN_IN,
-            CYCLES,
-            draw_initial_states(truth, 6, seed=4),
-            checkpoint_path=ckpt,
-        )
+        run_cycled_da(*_da_args(truth, ETKF(6, 1.05, 2.0)), checkpoint_path=ckpt)
 
 
 def test_signals_need_a_checkpoint(truth):
@@ -142,10 +127,7 @@ class _Killed(BaseException):
 
 
 def test_killed_without_warning_resumes_from_the_last_periodic_checkpoint(truth, tmp_path):
-    method = ETKF(4, 1.05, 2.0)
-    obs = make_observations(truth, 2.0, seed=4)
-    init = draw_initial_states(truth, 4, seed=4)
-    args = (method, truth, obs, OBS_EVERY, BURN_IN, CYCLES, init)
+    args = _da_args(truth, ETKF(4, 1.05, 2.0))
     ref = run_cycled_da(*args)
 
     def dies_in_cycle_50(x, calls=[0]):  # noqa: B006 (a call counter)
