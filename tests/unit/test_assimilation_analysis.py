@@ -15,8 +15,7 @@ from ddmdyn.assimilation import (
     ensemble_update,
     ensemble_weights,
 )
-
-C_FULL = np.array([[0.520, 0.747, 0.000], [0.747, 1.378, 0.001], [0.000, 0.001, 1.177]])
+from tests.resources import C_FULL
 
 
 def _exact_moment_ensemble(rng, mean, cov, n):

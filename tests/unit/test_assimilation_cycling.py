@@ -23,8 +23,7 @@ from ddmdyn.assimilation.streams import (
     stream_seed,
 )
 from ddmdyn.dynamics import NORM_SCALE, initial_states, integrate, integrate_trajectories, rk4_step
-
-C_FULL = np.array([[0.520, 0.747, 0.000], [0.747, 1.378, 0.001], [0.000, 0.001, 1.177]])
+from tests.resources import C_FULL
 
 
 @pytest.fixture(scope="module")
