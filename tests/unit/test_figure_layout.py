@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from ddmdyn import plotting
 from ddmdyn.plotting import layout_check
 from ddmdyn.plotting.style import new_figure, style_context
+from tests.synthetic import lorenz_like
 
 VARS = ["x", "y", "z"]
 ALL_VARIANTS = [
@@ -110,16 +111,6 @@ LOSS_LEVEL = {"noise": 0.08, "state": 0.01, "velocity": 0.05}
 
 def _one(name: str) -> dict[str, str]:
     return {"units": "1", "long_name": name}
-
-
-def lorenz_like(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Points on two lobes, roughly like the Lorenz 63 attractor (physical units)."""
-    phi = rng.uniform(0, 2 * np.pi, n)
-    lobe = np.where(rng.random(n) < 0.5, -1.0, 1.0)
-    r = rng.uniform(3, 10, n)
-    return np.stack(
-        [lobe * 8 + r * np.cos(phi), lobe * 8 + r * np.sin(phi), 25 + r * np.sin(phi)], 1
-    )
 
 
 def _per_seed(rng, index_dim, index, names_ranges, seeds) -> xr.Dataset:

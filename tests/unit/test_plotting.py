@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 
 from ddmdyn import plotting
 from ddmdyn.plotting import figure_data, generation, style
+from tests.synthetic import lorenz_like
 
 VARS = ["x", "y", "z"]
 VARIANTS = [
@@ -65,16 +66,6 @@ def assert_labelled(axes) -> None:
     for ax in axes:
         assert ax.get_xlabel().strip(), ax
         assert ax.get_ylabel().strip(), ax
-
-
-def lorenz_like(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Points on two lobes, roughly like the Lorenz 63 attractor (physical units)."""
-    phi = rng.uniform(0, 2 * np.pi, n)
-    lobe = np.where(rng.random(n) < 0.5, -1.0, 1.0)
-    r = rng.uniform(3, 10, n)
-    return np.stack(
-        [lobe * 8 + r * np.cos(phi), lobe * 8 + r * np.sin(phi), 25 + r * np.sin(phi)], 1
-    )
 
 
 def seeds_scores(rng, index_dim: str, index: list[str], names: list[str], n_seed=4) -> xr.Dataset:
