@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +20,9 @@ import pytest
 import xarray as xr
 import yaml
 
-from tests.scheduler.test_slurm import derived_profile, slurm_cluster  # noqa: F401
-from tests.scheduler.test_slurm_resume import _slurm_jobs_of, _stop
-from tests.smk import ROOT, TINY, snakemake
+from tests.scheduler.test_slurm import slurm_cluster  # noqa: F401
+from tests.scheduler.test_slurm_resume import _slurm_jobs_of, _stop, start_with_one_retry
+from tests.smk import TINY, snakemake
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow, pytest.mark.usefixtures("slurm_cluster")]
 
@@ -75,19 +74,7 @@ def _wait_for_progress(log: Path, proc: subprocess.Popen, timeout_s: float) -> s
 @pytest.fixture(scope="module")
 def interrupted_run(tmp_path_factory) -> tuple[Path, str]:
     base = tmp_path_factory.mktemp("da_resume_slurm")
-    profile = derived_profile(base / "profile")
-    settings = yaml.safe_load((profile / "config.yaml").read_text())
-    settings["retries"] = 1
-    (profile / "config.yaml").write_text(yaml.safe_dump(settings))
-    work = base / "work"
-    cmd = [
-        sys.executable, "-m", "snakemake", "--profile", str(profile),
-        "--configfile", str(TINY), str(_edit(base)), "--directory", str(work), TARGET,
-    ]  # fmt: skip
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True,
-    )  # fmt: skip
+    proc, work = start_with_one_retry(base, _edit(base), TARGET)
     try:
         job = _wait_for_progress(work / JOB_LOG, proc, RUN_TIMEOUT_S)
         subprocess.run(["scancel", "--signal=TERM", job], check=True, timeout=60)

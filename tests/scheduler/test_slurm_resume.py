@@ -108,24 +108,31 @@ def local_reference(tmp_path_factory) -> Path:
     return work
 
 
-def _interrupt(tmp_path_factory, mode: str) -> tuple[Path, str]:
-    """Run through SLURM, SIGTERM the training job once it has a checkpoint; returns (workdir,
-    id of the interrupted job)."""
-    base = tmp_path_factory.mktemp(f"resume_slurm_{mode}")
+def start_with_one_retry(base: Path, edit: Path, target: str) -> tuple[subprocess.Popen, Path]:
+    """Start Snakemake on the tiny preset plus `edit` for `target` in the background, through the
+    SLURM executor with a profile derived from profiles/slurm that retries a failed job once
+    (``retries: 1``); returns (the process, its workdir base / "work")."""
     profile = derived_profile(base / "profile")
     settings = yaml.safe_load((profile / "config.yaml").read_text())
     settings["retries"] = 1
     (profile / "config.yaml").write_text(yaml.safe_dump(settings))
-    edit = _write_edit(base)
     work = base / "work"
     cmd = [
         sys.executable, "-m", "snakemake", "--profile", str(profile),
-        "--configfile", str(TINY), str(edit), "--directory", str(work), TARGET,
+        "--configfile", str(TINY), str(edit), "--directory", str(work), target,
     ]  # fmt: skip
     proc = subprocess.Popen(
         cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True,
     )  # fmt: skip
+    return proc, work
+
+
+def _interrupt(tmp_path_factory, mode: str) -> tuple[Path, str]:
+    """Run through SLURM, SIGTERM the training job once it has a checkpoint; returns (workdir,
+    id of the interrupted job)."""
+    base = tmp_path_factory.mktemp(f"resume_slurm_{mode}")
+    proc, work = start_with_one_retry(base, _write_edit(base), TARGET)
     try:
         _wait_for(work / CHECKPOINT, proc, timeout_s=RUN_TIMEOUT_S)
         job = _slurm_job_of(work / JOB_LOG)
