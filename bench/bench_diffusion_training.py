@@ -19,6 +19,7 @@ import statistics
 import time
 
 import torch
+from _timing import matmul_peak, sync
 
 from ddmdyn.diffusion.heads import make_head
 from ddmdyn.diffusion.model import DiffusionModel
@@ -39,28 +40,6 @@ def training_flops(
     first = 2 * batch * n_dim * hidden + n_blocks * 2 * film_rows * emb * 2 * hidden
     rest = batch * (n_blocks * 2 * 2 * hidden * hidden + 2 * hidden * n_dim)
     return float(2 * first + 3 * rest)
-
-
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
-def matmul_peak(
-    device: torch.device, n: int = 2048, reps: int = 5, dtype: torch.dtype = torch.float32
-) -> float:
-    """FLOP/s of an n x n x n matmul in `dtype` (best of reps)."""
-    a = torch.randn(n, n, device=device, dtype=dtype)
-    b = torch.randn(n, n, device=device, dtype=dtype)
-    a @ b
-    best = float("inf")
-    for _ in range(reps):
-        sync(device)
-        t0 = time.perf_counter()
-        a @ b
-        sync(device)
-        best = min(best, time.perf_counter() - t0)
-    return 2 * n**3 / best
 
 
 def main() -> None:

@@ -16,31 +16,13 @@ import statistics
 import time
 
 import torch
+from _timing import matmul_peak, sync
 
 from ddmdyn.diffusion.heads import make_head
 from ddmdyn.diffusion.model import DiffusionModel
 from ddmdyn.diffusion.network import DenseResidualDenoiser
 from ddmdyn.diffusion.samplers import sample
 from ddmdyn.diffusion.schedules import make_schedule
-
-
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
-def matmul_peak(device: torch.device, n: int = 2048, reps: int = 5) -> float:
-    """FLOP/s of an n x n x n float32 matmul (best of reps)."""
-    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
-    a @ b
-    best = float("inf")
-    for _ in range(reps):
-        sync(device)
-        t0 = time.perf_counter()
-        a @ b
-        sync(device)
-        best = min(best, time.perf_counter() - t0)
-    return 2 * n**3 / best
 
 
 def forward_flops(batch: int, hidden: int, emb: int, n_blocks: int, n_dim: int, mode: str) -> float:
