@@ -21,5 +21,5 @@ for path in smk.input.tuned:
     curve = tuning_curve(choice, runs[choice["method"]])
     log.info("%s: chosen %s, at grid edge: %s", curve.method, curve.chosen, curve.at_edge)
     curves.append(curve)
-fig = tuning_curves_figure(curves, obs_every=int(smk.wildcards.obs_every))
+fig = tuning_curves_figure(curves, obs_every=smk.params.obs_every)
 save_figure(fig, smk.output)

@@ -44,6 +44,22 @@ def da_obs_intervals():
     )
 
 
+def da_methods_by_interval():
+    """{path label of an observation interval: the DA methods run at it}, each once: the
+    main methods at assimilation.obs_every, the sweep's at its intervals."""
+    assimilation = config["assimilation"]
+    sweep = assimilation["obs_interval_sweep"]
+    runs = [(assimilation["obs_every"], m) for m in assimilation["methods"]] + [
+        (obs_every, m) for obs_every in sweep["obs_every"] for m in sweep["methods"]
+    ]
+    methods = {label: [] for label in da_obs_intervals()}
+    for obs_every, method in runs:
+        at_interval = methods[obs_label(int(obs_every))]
+        if method not in at_interval:
+            at_interval.append(method)
+    return methods
+
+
 def da_grid(method):
     """Candidate values of a method's tuned parameter (config assimilation.tuning.grids)."""
     method_spec = DA_METHODS[method]

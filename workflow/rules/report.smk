@@ -33,19 +33,21 @@ rule report_tuning_curves:
         unpack(tuning_curve_inputs),
     output:
         report(
-            report_file("tuning_obs{obs_every}.png"),
+            report_file("tuning_{obs}.png"),
             caption="../report/tuning_curves.rst",
             category="Ensembles and assimilation",
             subcategory="Tuning curves",
         ),
     log:
-        logfile("report", "tuning_obs{obs_every}.log"),
+        logfile("report", "tuning_{obs}.log"),
     wildcard_constraints:
-        obs_every=r"\d+",
+        obs=r"obs\d+",
     conda:
         CONDA_ENV
     resources:
         **job_resources("report_tuning_curves"),
+    params:
+        obs_every=da_obs_every,
     script:
         "../../scripts/report_tuning_curves.py"
 
@@ -71,7 +73,7 @@ rule report_training_diffusion:
 
 rule report_training_surrogate:
     input:
-        models=lambda wildcards: [r[3] for r in trained_surrogate_runs(wildcards.study)],
+        models=lambda wildcards: trained_surrogate_models(wildcards.study),
     output:
         report(
             report_file("training_surrogate_{study}.png"),
@@ -87,7 +89,7 @@ rule report_training_surrogate:
     resources:
         **job_resources("report_training_surrogate"),
     params:
-        runs=lambda wildcards: [r[:3] for r in trained_surrogate_runs(wildcards.study)],
+        runs=lambda wildcards: trained_surrogate_run_ids(wildcards.study),
     script:
         "../../scripts/report_training_curves.py"
 

@@ -31,31 +31,28 @@ def report_table_inputs(wildcards):
     return inputs
 
 
-def da_tuned_pairs():
-    """(obs_every, method) of every grid-tuned DA method, grouped by observation interval."""
-    a = config["assimilation"]
-    if a["tuned"] != "grid":
+def da_tuned_methods():
+    """{path label of an observation interval: the DA methods grid-tuned at it}, by increasing
+    interval; none unless assimilation.tuned is grid."""
+    if config["assimilation"]["tuned"] != "grid":
         return {}
-    pairs = {int(a["obs_every"]): list(a["methods"])}
-    sweep = a["obs_interval_sweep"]
-    for obs in sweep["obs_every"]:
-        methods = pairs.setdefault(int(obs), [])
-        methods += [m for m in sweep["methods"] if m not in methods]
-    return dict(sorted(pairs.items()))
+    intervals = da_obs_intervals()
+    methods = da_methods_by_interval()
+    return {label: methods[label] for label in sorted(methods, key=intervals.get)}
 
 
 def tuning_curve_inputs(wildcards):
-    methods = da_tuned_pairs().get(int(wildcards.obs_every))
+    methods = da_tuned_methods().get(wildcards.obs)
     if not methods:
         raise WorkflowError(
-            f"no DA method is grid-tuned at observation interval {wildcards.obs_every}"
+            f"no DA method is grid-tuned at observation interval {wildcards.obs}"
         )
     return {
-        "tuned": [da_tuned_file(wildcards.obs_every, m) for m in methods],
+        "tuned": [da_tuned_path(wildcards.obs, method) for method in methods],
         "runs": [
-            da_tuning_file(wildcards.obs_every, m, v)
-            for m in methods
-            for v in da_grid(m)
+            da_tuning_path(wildcards.obs, method, value)
+            for method in methods
+            for value in da_grid_points(method)
         ],
     }
 
@@ -63,9 +60,31 @@ def tuning_curve_inputs(wildcards):
 def trained_surrogate_runs(study):
     """(configuration, point, seed, model file) of every network surrogate a study trains."""
     return [
-        (c, p, seed, surrogate_model(*surrogate_run_point(study, p, c, seed), c, seed))
-        for p, c, seed in surrogate_study_runs(study)
-        if c in NETWORK_SURROGATES
+        (
+            configuration,
+            point,
+            seed,
+            surrogate_model(
+                *surrogate_run_point(study, point, configuration, seed),
+                configuration,
+                seed,
+            ),
+        )
+        for point, configuration, seed in surrogate_study_runs(study)
+        if configuration in NETWORK_SURROGATES
+    ]
+
+
+def trained_surrogate_models(study):
+    """The model files of trained_surrogate_runs(study), in its order."""
+    return [model for *_, model in trained_surrogate_runs(study)]
+
+
+def trained_surrogate_run_ids(study):
+    """(configuration, point, seed) of trained_surrogate_runs(study), in its order."""
+    return [
+        (configuration, point, seed)
+        for configuration, point, seed, _ in trained_surrogate_runs(study)
     ]
 
 
@@ -75,7 +94,6 @@ def surrogate_training_studies():
 
 def summary_inputs():
     """Every netCDF result whose provenance the run summary reads (each path once)."""
-    a = config["assimilation"]
     files = (
         [data_file(split) for split in SPLITS]
         + diffusion_targets()
@@ -86,12 +104,12 @@ def summary_inputs():
         + assimilation_targets()
         + da_spread_files()
         + [
-            da_tuning_file(obs, m, v)
-            for obs, methods in da_tuned_pairs().items()
-            for m in methods
-            for v in da_grid(m)
+            da_tuning_path(obs, method, value)
+            for obs, methods in da_tuned_methods().items()
+            for method in methods
+            for value in da_grid_points(method)
         ]
-        + [da_run_file(a["obs_every"], m) for m in a["methods"]]
+        + da_table_files()
         + da_obs_interval_files()
     )
     return list(dict.fromkeys(files))
@@ -101,7 +119,7 @@ def report_targets():
     return (
         [report_file("run_summary.html")]
         + [result("tables", f"{name}.html") for name in REPORT_TABLES]
-        + [report_file(f"tuning_obs{obs}.png") for obs in da_tuned_pairs()]
+        + [report_file(f"tuning_{obs}.png") for obs in da_tuned_methods()]
         + [report_file("training_diffusion.png")]
         + [
             report_file(f"training_surrogate_{s}.png")
