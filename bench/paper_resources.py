@@ -32,8 +32,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[1]
 PAPER = ROOT / "config" / "config.yaml"
 TINY = ROOT / "tests" / "config" / "tiny.yaml"
@@ -52,22 +50,10 @@ LIGHT_RULE_PATTERN = re.compile(
 
 # ------------------------------------------------------------------------------------------------
 # configuration
-def deep_merge(base: dict, override: dict) -> dict:
-    """Snakemake's --configfile semantics: nested dicts merge, everything else replaces."""
-    out = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
 def load_config(smoke: bool) -> dict:
-    cfg = yaml.safe_load(PAPER.read_text())
-    if smoke:
-        cfg = deep_merge(cfg, yaml.safe_load(TINY.read_text()))
-    return cfg
+    from ddmdyn.presets import load_preset
+
+    return load_preset(PAPER, TINY if smoke else None)
 
 
 def cuts(smoke: bool) -> dict:

@@ -1,32 +1,19 @@
 """The config schema rejects typos, wrong types and out-of-range values, naming the key."""
 
-import copy
 from pathlib import Path
 
 import pytest
-import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
+
+from ddmdyn.presets import load_preset, merge_presets
 
 ROOT = Path(__file__).parents[2]
 SCHEMA = str(ROOT / "workflow" / "schemas" / "config.schema.yaml")
 
 
-def _merge(base, over):
-    out = copy.deepcopy(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
 def _config(preset=None):
-    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    if preset:
-        cfg = _merge(cfg, yaml.safe_load((ROOT / preset).read_text()))
-    return cfg
+    return load_preset(ROOT / "config" / "config.yaml", ROOT / preset if preset else None)
 
 
 @pytest.mark.parametrize("preset", [None, "config/quick.yaml", "tests/config/tiny.yaml"])
@@ -107,7 +94,7 @@ def test_presets_have_no_cross_key_errors(preset):
 def test_contradicting_keys_are_named(edit, named):
     from ddmdyn.config_checks import cross_key_errors
 
-    cfg = _merge(_config("tests/config/tiny.yaml"), edit)
+    cfg = merge_presets(_config("tests/config/tiny.yaml"), edit)
     validate(cfg, SCHEMA)  # the schema alone accepts it
     errors = cross_key_errors(cfg)
     assert errors and all(named in error for error in errors), errors
@@ -119,4 +106,4 @@ def test_fixed_constants_apply_at_the_authors_interval_only():
 
     sweep = {"obs_every": [AUTHORS_OBS_EVERY], "methods": ["enoi_full"]}
     fixed = {"assimilation": {"tuned": "fixed", "obs_interval_sweep": sweep}}
-    assert cross_key_errors(_merge(_config(), fixed)) == []
+    assert cross_key_errors(merge_presets(_config(), fixed)) == []
