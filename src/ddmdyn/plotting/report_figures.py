@@ -76,7 +76,7 @@ def choice_at_grid_edge(choice: Mapping[str, Any], values: Sequence[float]) -> b
 
     Also true where the selection itself flagged an edge (key ``at_grid_edge``).
     """
-    flagged = any(bool(choice[k]) for k in EDGE_KEYS if choice.get(k) is not None)
+    flagged = any(bool(choice[key]) for key in EDGE_KEYS if choice.get(key) is not None)
     if not len(values):
         return flagged
     value = float(choice["value"])
@@ -103,16 +103,17 @@ def tuning_curve(choice: Mapping[str, Any], runs: Sequence[xr.Dataset]) -> Tunin
             )
         per_truth = np.asarray(run["ana_rmse"].values, dtype=float).ravel()
         rows.append((float(run.attrs["parameter_value"]), per_truth))
-    rows.sort(key=lambda r: r[0])
-    values = np.array([r[0] for r in rows])
-    n_truths = max(len(r[1]) for r in rows)
+    rows.sort(key=lambda row: row[0])  # by grid value
+    values = np.array([value for value, _ in rows])
+    scores_by_value = [scores for _, scores in rows]
+    n_truths = max(len(scores) for scores in scores_by_value)
     per_truth = np.full((len(rows), n_truths), np.nan)
-    for i, (_, pt) in enumerate(rows):
-        per_truth[i, : len(pt)] = pt
+    for i, scores in enumerate(scores_by_value):
+        per_truth[i, : len(scores)] = scores
     recorded = {
-        float(g["value"]): g
-        for g in choice.get("grid") or []
-        if isinstance(g, Mapping) and g.get("value") is not None
+        float(point["value"]): point
+        for point in choice.get("grid") or []
+        if isinstance(point, Mapping) and point.get("value") is not None
     }
     objective = np.full(len(values), np.nan)
     n_diverged = np.zeros(len(values), dtype=int)
@@ -122,8 +123,10 @@ def tuning_curve(choice: Mapping[str, Any], runs: Sequence[xr.Dataset]) -> Tunin
             objective[i] = np.nan if entry["objective"] is None else float(entry["objective"])
         else:
             with np.errstate(invalid="ignore"):
-                objective[i] = np.mean(rows[i][1])
-        n_diverged[i] = int(entry.get("n_diverged") or 0) or int((~np.isfinite(rows[i][1])).sum())
+                objective[i] = np.mean(scores_by_value[i])
+        n_diverged[i] = int(entry.get("n_diverged") or 0) or int(
+            (~np.isfinite(scores_by_value[i])).sum()
+        )
     authors = choice.get("authors_value")
     return TuningCurve(
         method=str(choice.get("method") or runs[0].attrs.get("method", "?")),
