@@ -89,7 +89,7 @@ def trained_surrogate_run_ids(study):
 
 
 def surrogate_training_studies():
-    return [s for s in SURROGATE_STUDIES if trained_surrogate_runs(s)]
+    return [study for study in SURROGATE_STUDIES if trained_surrogate_runs(study)]
 
 
 def summary_inputs():
@@ -99,7 +99,11 @@ def summary_inputs():
         + diffusion_targets()
         + generation_score_files()
         + [result("tables", "generation_scores.nc")]
-        + [f for study in SURROGATE_STUDIES for f in surrogate_study_rollouts(study)]
+        + [
+            file
+            for study in SURROGATE_STUDIES
+            for file in surrogate_study_rollouts(study)
+        ]
         + surrogate_targets()
         + assimilation_targets()
         + da_spread_files()
@@ -122,7 +126,7 @@ def report_targets():
         + [report_file(f"tuning_{obs}.png") for obs in da_tuned_methods()]
         + [report_file("training_diffusion.png")]
         + [
-            report_file(f"training_surrogate_{s}.png")
-            for s in surrogate_training_studies()
+            report_file(f"training_surrogate_{study}.png")
+            for study in surrogate_training_studies()
         ]
     )
