@@ -16,7 +16,12 @@ def figure_targets():
 
 def main_generation_samples():
     diffusion = config["diffusion"]
-    return result("generation", diffusion["main_variant"], str(diffusion["main_seed"]), "samples.nc")
+    return result(
+        "generation",
+        diffusion["main_variant"],
+        str(diffusion["main_seed"]),
+        "samples.nc",
+    )
 
 
 def training_logs_of_main_seed():
