@@ -136,25 +136,14 @@ def _training_probe(run, n: int, setup: float, full_steps: int, val_fraction: fl
 
 def probe_simulate_trajectories(cfg, cut, work, device):
     """The whole job (train split): RK4 integration and the netCDF write, for every split."""
-    from ddmdyn.data import simulate_split
+    from ddmdyn.data import simulate_from_settings, split_settings
     from ddmdyn.io import write_netcdf
 
     d = cfg["data"]
     t0 = time.process_time()
     for split in ("validation", "test", "train"):  # train last: the job that is reported
         t_split = time.process_time()
-        ds = simulate_split(
-            n_trajectories=d["splits"][split]["n_trajectories"],
-            n_steps=d["n_steps"],
-            n_burn_in=d["n_burn_in"],
-            seed=d["splits"][split]["seed"],
-            dt=d["dt"],
-            initial_std=d["initial_std"],
-            sigma=d["sigma"],
-            rho=d["rho"],
-            beta=d["beta"],
-            time_chunk=d["time_chunk"],
-        )
+        ds = simulate_from_settings(split_settings(d, split))
         write_netcdf(ds, work / f"{split}.nc")
         del ds
     t_train = time.process_time() - t_split

@@ -5,13 +5,13 @@ import json
 import numpy as np
 
 from ddmdyn import dynamics
-from ddmdyn.data import simulate_split
+from ddmdyn.data import simulate_from_settings
 from ddmdyn.io import provenance_attrs, write_netcdf
 from ddmdyn.logs import setup_logging
 
 smk = snakemake  # injected by Snakemake
 log = setup_logging(smk.log[0])
-split_settings = dict(smk.params.data)
+settings = dict(smk.params.data)
 
 constants = json.loads(open(smk.input.normalisation).read())
 if not (
@@ -23,27 +23,16 @@ if not (
         "(docs/decisions.md, E2); the models would be trained in another space"
     )
 
-log.info("simulating split %s: %s", split_settings["split"], split_settings)
-ds = simulate_split(
-    n_trajectories=split_settings["n_trajectories"],
-    n_steps=split_settings["n_steps"],
-    n_burn_in=split_settings["n_burn_in"],
-    seed=split_settings["seed"],
-    dt=split_settings["dt"],
-    initial_std=split_settings["initial_std"],
-    sigma=split_settings["sigma"],
-    rho=split_settings["rho"],
-    beta=split_settings["beta"],
-    time_chunk=split_settings["time_chunk"],
-)
-ds.attrs["split"] = split_settings["split"]
+log.info("simulating split %s: %s", settings["split"], settings)
+ds = simulate_from_settings(settings)
+ds.attrs["split"] = settings["split"]
 write_netcdf(
     ds,
     smk.output[0],
     provenance_attrs(
-        split_settings,
+        settings,
         inputs=[smk.input.normalisation],
-        seeds=split_settings["seed"],
+        seeds=settings["seed"],
         step=smk.rule,
     ),
 )

@@ -19,6 +19,33 @@ VARIABLES = ("x", "y", "z")
 TRAJECTORY_DIMS = ("trajectory", "time", "variable")
 
 
+def split_settings(data: Mapping[str, Any], split: str) -> dict[str, Any]:
+    """Everything one split's trajectories depend on, from the config's ``data`` section.
+
+    The split's own size and seed (``data.splits.SPLIT``) and the shared integration settings;
+    stored as the split's provenance and checked by every stage that reads it.
+    """
+    own = data["splits"][split]
+    return {
+        "split": split,
+        "n_trajectories": own["n_trajectories"],
+        "seed": own["seed"],
+        "n_steps": data["n_steps"],
+        "n_burn_in": data["n_burn_in"],
+        "dt": data["dt"],
+        "initial_std": data["initial_std"],
+        "sigma": data["sigma"],
+        "rho": data["rho"],
+        "beta": data["beta"],
+        "time_chunk": data["time_chunk"],
+    }
+
+
+def simulate_from_settings(settings: Mapping[str, Any]) -> xr.Dataset:
+    """`simulate_split` of one split's `split_settings` (the split's name is not an argument)."""
+    return simulate_split(**{key: value for key, value in settings.items() if key != "split"})
+
+
 def simulate_split(
     n_trajectories: int,
     n_steps: int,

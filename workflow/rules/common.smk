@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from ddmdyn.config_checks import cross_key_errors
+from ddmdyn.data import split_settings
 
 REPO = Path(workflow.basedir).parent
 # relative to the working directory, so a fresh clone at another path does not look like
@@ -84,21 +85,7 @@ def data_file(split):
 
 def data_params(split):
     """Everything a split's trajectories depend on (stored as provenance)."""
-    data = config["data"]
-    split_settings = data["splits"][split]
-    return {
-        "split": split,
-        "n_trajectories": split_settings["n_trajectories"],
-        "seed": split_settings["seed"],
-        "n_steps": data["n_steps"],
-        "n_burn_in": data["n_burn_in"],
-        "dt": data["dt"],
-        "initial_std": data["initial_std"],
-        "sigma": data["sigma"],
-        "rho": data["rho"],
-        "beta": data["beta"],
-        "time_chunk": data["time_chunk"],
-    }
+    return split_settings(config["data"], split)
 
 
 def data_expectation(*splits):
