@@ -82,13 +82,6 @@ def da_spread_points():
     return labelled(spread_label, steps, "assimilation.spread_sweep.diffusion_steps")
 
 
-def da_point(points, label, what):
-    """The value of a path label among `points`, or an error naming the config."""
-    if label not in points:
-        raise WorkflowError(f"{what} {label!r} is not in the config ({list(points)})")
-    return points[label]
-
-
 # Paths from labels (the rules' wildcards) and from values (input lists).
 def da_tuning_path(obs, method, value):
     return result("assimilation", "tuning", obs, method, f"{value}.nc")
@@ -151,13 +144,15 @@ def da_common_params(method, obs_every):
 
 def da_obs_every(wildcards):
     """The observation interval of a job's `{obs}` path label."""
-    return da_point(da_obs_intervals(), wildcards.obs, "observation interval")
+    return labelled_value(da_obs_intervals(), wildcards.obs, "observation interval")
 
 
 def da_tuning_params(wildcards):
     tuning = config["assimilation"]["tuning"]
     grid_points = da_grid_points(wildcards.method)
-    value = da_point(grid_points, wildcards.value, f"{wildcards.method} grid value")
+    value = labelled_value(
+        grid_points, wildcards.value, f"{wildcards.method} grid value"
+    )
     return {
         **da_common_params(wildcards.method, da_obs_every(wildcards)),
         "purpose": "tuning",
@@ -221,7 +216,7 @@ def da_run_params(wildcards):
 
 
 def da_spread_params(wildcards):
-    step = da_point(da_spread_points(), wildcards.point, "spread-sweep point")
+    step = labelled_value(da_spread_points(), wildcards.point, "spread-sweep point")
     return {
         **da_common_params(
             SPREAD_SWEEP_METHOD, int(config["assimilation"]["obs_every"])

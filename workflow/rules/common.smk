@@ -65,6 +65,14 @@ def labelled(label, values, key):
     return points
 
 
+def labelled_value(points, label, what):
+    """The value of a path label among a sweep's `points` (from `labelled`), or an error naming
+    what the label stands for and the config's labels."""
+    if label not in points:
+        raise WorkflowError(f"{what} {label!r} is not in the config ({list(points)})")
+    return points[label]
+
+
 def checkpoint_for(output):
     """A resumable job's checkpoint: its output's path mirrored under results/checkpoints/."""
     relative = os.path.relpath(str(output), RESULTS)

@@ -114,10 +114,7 @@ def surrogate_params(wildcards):
     surrogate = config["surrogate"]
     study, point = wildcards.study, wildcards.point
     points = surrogate_study_points(study)
-    if point not in points:
-        raise WorkflowError(
-            f"surrogate study {study!r} has no point {point!r} in the config"
-        )
+    value = labelled_value(points, point, f"surrogate study {study!r} point")
     params = {
         "configuration": wildcards.configuration,
         "seed": int(wildcards.seed),
@@ -131,7 +128,7 @@ def surrogate_params(wildcards):
         "weights": config["diffusion"]["weights"],
     }
     if study in SURROGATE_SWEEPS:
-        params[SURROGATE_SWEEPS[study].quantity] = points[point]
+        params[SURROGATE_SWEEPS[study].quantity] = value
     if study == "timestep":  # the roll-outs cover the main experiment's horizon
         main_horizon = surrogate["n_leads"] * surrogate["dt"]
         params["n_leads"] = max(1, main_horizon // params["surrogate_dt"])
